@@ -1,0 +1,96 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * D1 is the catalogue: listings, the dashboard, and the cold start of a Durable Object. The
+ * KeyGuard DO is the authority for a key's live state (usage, reservations, audit chain).
+ * Money is integer micro-dollars; times are unix milliseconds.
+ */
+
+const now = sql`(unixepoch('subsec') * 1000)`;
+
+export const virtualKeys = sqliteTable("virtual_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Hex HMAC-SHA256(KEY_PEPPER, id:secret); the secret itself is never stored. */
+  secretHash: text("secret_hash").notNull(),
+  last4: text("last4").notNull(),
+  /** JSON array of exact model names and globs; empty = every model. */
+  models: text("models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  monthlyTokenQuota: integer("monthly_token_quota"),
+  spendCapMicros: integer("spend_cap_micros"),
+  rpm: integer("rpm"),
+  tpm: integer("tpm"),
+  expiresAt: integer("expires_at"),
+  metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  revokedAt: integer("revoked_at"),
+  createdAt: integer("created_at").notNull().default(now),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+export const providerKeys = sqliteTable(
+  "provider_keys",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider").notNull(),
+    name: text("name"),
+    /** Rate-limit scope (organisation / project); keys of one scope cool down together. */
+    scope: text("scope"),
+    /** `v<n>:<base64 iv||ciphertext>` AES-256-GCM, AAD = id and provider. */
+    ciphertext: text("ciphertext").notNull(),
+    last4: text("last4").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("provider_keys_provider").on(t.provider)],
+);
+
+export const providers = sqliteTable("providers", {
+  name: text("name").primaryKey(),
+  type: text("type").notNull(),
+  baseUrl: text("base_url").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/** Admin-set prices (micro-dollars per 1M tokens) for custom models, or overrides of built-ins. */
+export const modelPrices = sqliteTable("model_prices", {
+  /** Canonical `provider/model`. */
+  model: text("model").primaryKey(),
+  input: integer("input").notNull(),
+  cachedInput: integer("cached_input").notNull(),
+  cacheWrite: integer("cache_write").notNull(),
+  output: integer("output").notNull(),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Hourly usage per key and model, written off the hot path for the dashboard charts. */
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    keyId: text("key_id").notNull(),
+    /** Start of the UTC hour, unix ms. */
+    hour: integer("hour").notNull(),
+    model: text("model").notNull(),
+    requests: integer("requests").notNull().default(0),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    costMicros: integer("cost_micros").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.hour, t.model] }), index("usage_rollups_hour").on(t.hour)],
+);
+
+/** Shareable audit reports: self-contained JSON served publicly at /reports/:id. */
+export const auditReports = sqliteTable("audit_reports", {
+  id: text("id").primaryKey(),
+  keyId: text("key_id").notNull(),
+  body: text("body").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/** Every checkpoint verifier key ever used, so rotated keys stay published. */
+export const auditSigningKeys = sqliteTable("audit_signing_keys", {
+  /** C2SP verifier key string `<name>+<hex key id>+<base64 0x01||pubkey>`. */
+  verifierKey: text("verifier_key").primaryKey(),
+  name: text("name").notNull(),
+  keyId: text("key_id").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});

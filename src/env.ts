@@ -1,0 +1,49 @@
+import type { KeyGuard } from "../durable-objects/key-guard";
+import type { ProviderPool } from "../durable-objects/provider-pool";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      DB: D1Database;
+      KEY_GUARD: DurableObjectNamespace<KeyGuard>;
+      PROVIDER_POOL: DurableObjectNamespace<ProviderPool>;
+
+      OPENAI_BASE_URL: string;
+      ANTHROPIC_BASE_URL: string;
+      GEMINI_BASE_URL: string;
+      /** "on" enables the built-in mock provider (local dev and tests only). */
+      KEYFORGE_MOCK_PROVIDER?: string;
+      /** Maximum request body size in bytes (default 2 MiB). */
+      MAX_BODY_BYTES?: string;
+      /** Milliseconds to wait for upstream response headers (default 60000). */
+      UPSTREAM_TIMEOUT_MS?: string;
+      /** "on" lets custom providers use http: and loopback hosts (local dev and tests only). */
+      ALLOW_INSECURE_UPSTREAMS?: string;
+
+      ADMIN_TOKEN: string;
+      KEY_PEPPER: string;
+      VAULT_KEKS?: string;
+      AUDIT_HMAC_SECRET?: string;
+      AUDIT_SIGNING_KEYS?: string;
+      OPENAI_API_KEY?: string;
+      ANTHROPIC_API_KEY?: string;
+      GEMINI_API_KEY?: string;
+    }
+  }
+}
+
+export type Env = Cloudflare.Env;
+
+/** Hono generic shared by every route and middleware. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string };
+};
+
+declare global {
+  namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+    }
+  }
+}

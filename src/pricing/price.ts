@@ -1,0 +1,51 @@
+import type { Usage } from "../providers/types";
+
+/**
+ * Prices are integers in micro-dollars per million tokens, which is the same number as
+ * pico-dollars per token: $2.50 / 1M tokens = 2_500_000. Costs are integer micro-dollars.
+ */
+export interface ModelPrice {
+  input: number;
+  /** Cache reads. */
+  cachedInput: number;
+  /** Cache writes (Anthropic bills them above the input price). */
+  cacheWrite: number;
+  output: number;
+  /** A higher tier when the prompt is longer than `abovePromptTokens` (long-context pricing). */
+  longContext?: { abovePromptTokens: number; input: number; cachedInput: number; cacheWrite: number; output: number };
+}
+
+const PER_MILLION = 1_000_000;
+
+function tierFor(price: ModelPrice, promptTokens: number): Omit<ModelPrice, "longContext"> {
+  return price.longContext && promptTokens > price.longContext.abovePromptTokens ? price.longContext : price;
+}
+
+/** Cost of a finished request, rounded up to the next micro-dollar so metering never under-charges. */
+export function costMicros(price: ModelPrice, usage: Usage): number {
+  const tier = tierFor(price, usage.promptTokens);
+  const uncached = Math.max(0, usage.promptTokens - usage.cachedPromptTokens - usage.cacheWriteTokens);
+  const picoDollars =
+    uncached * tier.input +
+    usage.cachedPromptTokens * tier.cachedInput +
+    usage.cacheWriteTokens * tier.cacheWrite +
+    usage.completionTokens * tier.output;
+  return Math.ceil(picoDollars / PER_MILLION);
+}
+
+/** The most a request can cost: every prompt token uncached, every allowed output token used. */
+export function worstCaseCostMicros(price: ModelPrice, promptTokens: number, maxOutputTokens: number): number {
+  const tier = tierFor(price, promptTokens);
+  return Math.ceil(
+    (promptTokens * Math.max(tier.input, tier.cacheWrite) + maxOutputTokens * tier.output) / PER_MILLION,
+  );
+}
+
+/** Dollars as a decimal string for headers and the API (`0.000123`). */
+export function formatUsd(micros: number): string {
+  return (micros / PER_MILLION).toFixed(6);
+}
+
+export function usdToMicros(usd: number): number {
+  return Math.round(usd * PER_MILLION);
+}

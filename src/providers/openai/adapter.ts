@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { GatewayError } from "../../errors";
+import type { ChatCompletion, CompletionUsage } from "../../openai/types";
+import { retryAfterMsFromHeaders } from "../retry-after";
+import type { ProviderAdapter, StreamTranslator, Usage } from "../types";
+import { kindFromStatus, parseErrorBody, safeUpstreamType } from "../upstream-error";
+
+/**
+ * OpenAI and every OpenAI-compatible server. Requests pass through with the model renamed and
+ * usage requested; responses pass through byte-for-byte apart from the usage chunk the client did
+ * not ask for.
+ */
+
+const usageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative().optional(),
+  prompt_tokens_details: z
+    .looseObject({ cached_tokens: z.number().int().nonnegative().optional() })
+    .nullable()
+    .optional(),
+  completion_tokens_details: z
+    .looseObject({ reasoning_tokens: z.number().int().nonnegative().optional() })
+    .nullable()
+    .optional(),
+});
+
+const completionSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal("chat.completion").optional(),
+  choices: z.array(z.looseObject({ index: z.number(), message: z.looseObject({}) })),
+  usage: usageSchema.nullable().optional(),
+});
+
+export function usageFromOpenAi(usage: CompletionUsage | z.infer<typeof usageSchema>): Usage {
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    cachedPromptTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+const USAGE_FIELD = /"usage"\s*:\s*\{/;
+const QUOTA_CODES = new Set(["insufficient_quota", "credit_balance_exhausted", "billing_hard_limit_reached"]);
+
+function streamTranslator(includeUsage: boolean): StreamTranslator {
+  let usage: Usage | null = null;
+  return {
+    push(event) {
+      if (event.data === "[DONE]") return [];
+      // Only the (rare) chunk that carries usage is parsed; every other chunk passes through as is.
+      if (USAGE_FIELD.test(event.data)) {
+        const chunk = JSON.parse(event.data) as { choices?: unknown[]; usage?: unknown };
+        const parsed = usageSchema.safeParse(chunk.usage);
+        if (parsed.success) usage = usageFromOpenAi(parsed.data);
+        if (!includeUsage && Array.isArray(chunk.choices) && chunk.choices.length === 0) return [];
+      }
+      return [`data: ${event.data}\n\n`];
+    },
+    end: () => ["data: [DONE]\n\n"],
+    usage: () => usage,
+  };
+}
+
+export const openAiAdapter: ProviderAdapter = {
+  kind: "openai",
+
+  buildRequest(request, ctx) {
+    const body: Record<string, unknown> = { ...request, model: ctx.model };
+    if (ctx.stream) {
+      body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+    }
+    if (ctx.defaultMaxTokens !== null && request.max_tokens == null && request.max_completion_tokens == null) {
+      body.max_completion_tokens = ctx.defaultMaxTokens;
+    }
+    return {
+      url: `${ctx.baseUrl}/chat/completions`,
+      headers: {
+        authorization: `Bearer ${ctx.apiKey}`,
+        "content-type": "application/json",
+        accept: ctx.stream ? "text/event-stream" : "application/json",
+      },
+      body: JSON.stringify(body),
+    };
+  },
+
+  parseResponse(json) {
+    const parsed = completionSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new GatewayError("upstream_error", "The provider returned a malformed response.", {
+        detail: "openai: response does not match the chat.completion shape",
+      });
+    }
+    const body = parsed.data as unknown as ChatCompletion;
+    return { body, usage: parsed.data.usage ? usageFromOpenAi(parsed.data.usage) : null };
+  },
+
+  createStreamTranslator: (ctx) => streamTranslator(ctx.includeUsage),
+
+  classifyError(status, headers, body) {
+    const error = (parseErrorBody(body) as { error?: { type?: unknown; code?: unknown } } | null)?.error;
+    const upstreamType = safeUpstreamType(error?.code) ?? safeUpstreamType(error?.type);
+    let kind = kindFromStatus(status);
+    if (status === 429 && (QUOTA_CODES.has(String(error?.code)) || QUOTA_CODES.has(String(error?.type)))) {
+      kind = "quota_exhausted";
+    }
+    return { kind, retryAfterMs: retryAfterMsFromHeaders(headers, Date.now()), upstreamType };
+  },
+};

@@ -1,0 +1,20 @@
+import { MockControl } from "./control";
+import type { FetchHandler } from "./serve";
+import { openAiUpstream } from "./openai-upstream";
+
+/** All mock providers behind one loopback server: /openai/v1/…, /anthropic/v1/…, /gemini/v1beta/… */
+export function mockUpstreams(control = new MockControl()): FetchHandler {
+  return async (request) => {
+    const controlled = await control.handle(request);
+    if (controlled) return controlled;
+    const { pathname } = new URL(request.url);
+    const [, provider, ...rest] = pathname.split("/");
+    const path = `/${rest.join("/")}`;
+    switch (provider) {
+      case "openai":
+        return openAiUpstream(request, control, path);
+      default:
+        return Response.json({ error: { message: `no mock for ${provider}` } }, { status: 404 });
+    }
+  };
+}
