@@ -14,6 +14,9 @@ export default defineConfig({
         bindings: {
           ...TEST_SECRETS,
           KEYFORGE_MOCK_PROVIDER: "on",
+          OPENAI_API_KEY: "sk-test-env-openai-0123456789",
+          ANTHROPIC_API_KEY: "sk-ant-test-env-0123456789",
+          GEMINI_API_KEY: "AIzaTestEnvGemini0123456789abcdef",
           ALLOW_INSECURE_UPSTREAMS: "on",
           OPENAI_BASE_URL: `${inject("upstreamUrl")}/openai/v1`,
           ANTHROPIC_BASE_URL: `${inject("upstreamUrl")}/anthropic`,

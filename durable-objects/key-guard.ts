@@ -1,7 +1,195 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadKeyRecord } from "../src/keys/catalogue";
+import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, SettleRequest } from "../src/keys/types";
+import { decideAdmission, identityDenial, type RateState, type Totals } from "../src/policy/admission";
+import { gcraRefund } from "../src/policy/gcra";
+import { hourOf, periodOf } from "../src/policy/period";
+import { flushRollups } from "../src/usage/rollups";
+import { statusOf } from "../src/errors";
+import { KeyGuardStore, type Reservation } from "./key-guard-store";
 
+/** A reservation that never settles (the isolate died) is charged and audited after this long. */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+/** Pending usage rollups reach D1 at most this long after the request. */
+const ROLLUP_FLUSH_MS = 60_000;
+
+type AuditStatus = number | "expired";
+
+/**
+ * One per virtual key: the authority for its policy, monthly ledger, reservations, rate limits and
+ * audit log. `admit` and `settle` run synchronously inside the object (no await between the check and
+ * the write), so concurrent requests are serialised and can never pass a cap together.
+ */
 export class KeyGuard extends DurableObject<Cloudflare.Env> {
-  ping(): string {
-    return "pong";
+  private readonly store: KeyGuardStore;
+  private record: KeyRecord | null = null;
+  private recordLoad: Promise<KeyRecord | null> | null = null;
+  private rate: RateState = { rpmTat: 0, tpmTat: 0 };
+  private reservations = new Map<string, Reservation>();
+  private nextSeq = 0;
+  private alarmAt: number | null = null;
+
+  /** The clock. Tests replace it through `runInDurableObject` to drive time without sleeping. */
+  now: () => number = () => Date.now();
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    this.store = new KeyGuardStore(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.store.migrate();
+      this.record = this.store.loadRecord();
+      this.rate = this.store.loadRate();
+      for (const r of this.store.reservations()) this.reservations.set(r.requestId, r);
+      this.nextSeq = this.store.nextAuditSeq();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
   }
+
+  /** Create or replace the key's record (admin create, patch, revoke). Effective for the next admit. */
+  configure(record: KeyRecord): KeyUsage {
+    this.record = record;
+    this.store.saveRecord(record);
+    return this.usage();
+  }
+
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const record = this.record ?? (await this.ensureRecord(req.keyId));
+    // From here on: no await until the decision is written.
+    if (!record || !secretMatches(record, req.secretHash)) {
+      return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {} };
+    }
+    const now = this.now();
+    const period = periodOf(now);
+    const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now);
+    if (!decision.ok) {
+      if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
+        this.audit(record.id, now, req, statusOf(decision.code), 0, 0, 0, 0);
+      }
+      return { ok: false, code: decision.code, message: decision.message, rate: decision.info, ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }) };
+    }
+    const reservation: Reservation = {
+      requestId: req.requestId, period, tokens: decision.grant.tokens, costMicros: decision.grant.costMicros,
+      model: req.model, provider: req.provider, stream: req.stream, admittedAt: now, expiresAt: now + RESERVATION_TTL_MS,
+    };
+    this.rate = decision.grant.rate;
+    this.store.saveRate(this.rate);
+    this.store.addReservation(reservation);
+    this.reservations.set(req.requestId, reservation);
+    this.scheduleAlarm(reservation.expiresAt);
+    return { ok: true, injectMaxTokens: decision.grant.injectMaxTokens, rate: decision.info };
+  }
+
+  /** Releases the reservation and charges the real usage; a repeat or unknown id is a no-op. */
+  settle(req: SettleRequest): { settled: boolean } {
+    const reservation = this.reservations.get(req.requestId);
+    if (!reservation || !this.record) return { settled: false };
+    const now = this.now();
+    const tokens = req.promptTokens + req.completionTokens;
+    this.close(reservation, tokens, req.costMicros);
+    if (this.record.tpm !== null && reservation.tokens > tokens) {
+      this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
+      this.store.saveRate(this.rate);
+    }
+    this.audit(this.record.id, now, { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
+      req.status, req.promptTokens, req.completionTokens, req.costMicros, req.latencyMs);
+    this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: req.promptTokens, completionTokens: req.completionTokens, costMicros: req.costMicros });
+    this.scheduleAlarm(now + ROLLUP_FLUSH_MS);
+    return { settled: true };
+  }
+
+  usage(): KeyUsage {
+    const period = periodOf(this.now());
+    const ledger = this.store.ledger(period);
+    const reserved = this.reservedIn(period);
+    return {
+      period,
+      tokens: ledger.tokens,
+      spend_usd: ledger.spendMicros / 1_000_000,
+      requests: ledger.requests,
+      reserved_tokens: reserved.tokens,
+      reserved_usd: reserved.spendMicros / 1_000_000,
+    };
+  }
+
+  /** For `/v1/models`: the key's model allow-list, after the same identity checks as admit. */
+  async authorize(keyId: string, secretHash: string): Promise<{ ok: true; models: string[] } | { ok: false; code: DenialCode; message: string }> {
+    const record = this.record ?? (await this.ensureRecord(keyId));
+    if (!record || !secretMatches(record, secretHash)) return { ok: false, code: "invalid_api_key", message: "Invalid API key." };
+    const denial = identityDenial(record, this.now());
+    return denial ? { ok: false, ...denial } : { ok: true, models: record.models };
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = this.now();
+    for (const reservation of [...this.reservations.values()]) {
+      if (reservation.expiresAt > now || !this.record) continue;
+      // The isolate that admitted it is gone: charge the whole reservation, audit it as expired.
+      this.close(reservation, reservation.tokens, reservation.costMicros);
+      this.audit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
+      this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: reservation.tokens, completionTokens: 0, costMicros: reservation.costMicros });
+    }
+    const pending = this.store.pendingRollups();
+    if (pending.length > 0 && this.record) {
+      await flushRollups(this.env.DB, this.record.id, pending);
+      this.store.clearRollups(pending);
+    }
+    const next = Math.min(...[...this.reservations.values()].map((r) => r.expiresAt), this.store.pendingRollups().length > 0 ? now + ROLLUP_FLUSH_MS : Infinity);
+    if (Number.isFinite(next)) this.scheduleAlarm(next);
+  }
+
+  private close(reservation: Reservation, tokens: number, costMicros: number): void {
+    this.reservations.delete(reservation.requestId);
+    this.store.removeReservation(reservation.requestId);
+    this.store.charge(reservation.period, tokens, costMicros);
+  }
+
+  private audit(
+    keyId: string, ts: number,
+    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "stream">,
+    status: AuditStatus, promptTokens: number, completionTokens: number, costMicros: number, latencyMs: number,
+  ): void {
+    const seq = this.nextSeq++;
+    const entry = {
+      v: 1, key_id: keyId, seq, ts, request_id: req.requestId, model: req.model, provider: req.provider, status,
+      prompt_tokens: promptTokens, completion_tokens: completionTokens, cost_micros: costMicros,
+      latency_ms: Math.max(0, Math.round(latencyMs)), stream: req.stream,
+    };
+    this.store.appendAudit(seq, JSON.stringify(entry));
+  }
+
+  private reservedIn(period: string): Totals {
+    let tokens = 0;
+    let spendMicros = 0;
+    for (const r of this.reservations.values()) {
+      if (r.period !== period) continue;
+      tokens += r.tokens;
+      spendMicros += r.costMicros;
+    }
+    return { tokens, spendMicros };
+  }
+
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  private async ensureRecord(keyId: string): Promise<KeyRecord | null> {
+    if (this.record) return this.record;
+    // Cold start of a key created before this object existed (or storage lost): D1 is the catalogue.
+    this.recordLoad ??= loadKeyRecord(this.env.DB, keyId).then((record) => {
+      if (record && !this.record) this.configure(record);
+      this.recordLoad = null;
+      return this.record;
+    });
+    return this.recordLoad;
+  }
+}
+
+/** Constant-time comparison of two hex hashes (always the same length when well-formed). */
+function secretMatches(record: KeyRecord, secretHash: string): boolean {
+  const a = new TextEncoder().encode(record.secretHash);
+  const b = new TextEncoder().encode(secretHash);
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
 }

@@ -53,8 +53,7 @@ export const BUILTIN_PRICES: Record<string, Record<string, ModelPrice>> = {
   // The mock is priced so that spend caps can be tried locally without a provider account.
   mock: {
     echo: price({ in: 1, cached: 0.1, out: 2 }),
-    tools: price({ in: 1, cached: 0.1, out: 2 }),
-    json: price({ in: 1, cached: 0.1, out: 2 }),
+    slow: price({ in: 1, cached: 0.1, out: 2 }),
   },
 };
 

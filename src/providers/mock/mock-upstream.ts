@@ -19,6 +19,8 @@ interface MockRequest {
   tools?: Array<{ function: { name: string; parameters?: Record<string, unknown> } }>;
   tool_choice?: unknown;
   response_format?: { type: string; json_schema?: { schema?: Record<string, unknown> } };
+  /** Mock-only: wait this long before answering (the `slow` model waits 500 ms by default). */
+  mock_delay_ms?: number;
 }
 
 export const MOCK_MODELS = ["echo", "slow"] as const;
@@ -107,6 +109,8 @@ export async function handleMockRequest(request: Request, options: MockOptions =
     return json({ error: { message: "Unknown route", type: "invalid_request_error", param: null, code: null } }, 404);
   }
   const req = (await request.json()) as MockRequest;
+  const firstByteDelay = Math.min(10_000, req.mock_delay_ms ?? (req.model === "slow" ? 500 : 0));
+  if (firstByteDelay > 0) await new Promise((r) => setTimeout(r, firstByteDelay));
   const id = `chatcmpl-mock${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
   const created = Math.floor(Date.now() / 1000);
   const ans = answer(req);

@@ -1,0 +1,153 @@
+import type { KeyRecord } from "../src/keys/types";
+import type { RateState, Totals } from "../src/policy/admission";
+import type { UsageRollup as Rollup } from "../src/usage/rollups";
+
+/**
+ * The KeyGuard's SQLite storage. Every method is synchronous: several `sql.exec` calls with no
+ * `await` between them commit atomically, which is what keeps a charge and its audit entry together.
+ */
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS key_record (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ledger (period TEXT PRIMARY KEY, tokens INTEGER NOT NULL, spend_micros INTEGER NOT NULL, requests INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS reservations (request_id TEXT PRIMARY KEY, period TEXT NOT NULL, tokens INTEGER NOT NULL,
+     cost_micros INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, stream INTEGER NOT NULL,
+     admitted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS reservations_expiry ON reservations (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS rate_state (id INTEGER PRIMARY KEY CHECK (id = 1), rpm_tat REAL NOT NULL, tpm_tat REAL NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS audit_entries (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT)`,
+  `CREATE TABLE IF NOT EXISTS rollups (hour INTEGER NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL,
+     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_micros INTEGER NOT NULL, PRIMARY KEY (hour, model))`,
+];
+
+export interface Reservation {
+  requestId: string;
+  period: string;
+  tokens: number;
+  costMicros: number;
+  model: string;
+  provider: string;
+  stream: boolean;
+  admittedAt: number;
+  expiresAt: number;
+}
+
+
+export class KeyGuardStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  migrate(): void {
+    for (const statement of MIGRATIONS) this.sql.exec(statement);
+    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)`, String(SCHEMA_VERSION));
+  }
+
+  loadRecord(): KeyRecord | null {
+    const row = this.sql.exec<{ record: string }>(`SELECT record FROM key_record WHERE id = 1`).toArray()[0];
+    return row ? (JSON.parse(row.record) as KeyRecord) : null;
+  }
+
+  saveRecord(record: KeyRecord): void {
+    this.sql.exec(`INSERT OR REPLACE INTO key_record (id, record) VALUES (1, ?)`, JSON.stringify(record));
+  }
+
+  ledger(period: string): Totals & { requests: number } {
+    const row = this.sql
+      .exec<{ tokens: number; spend_micros: number; requests: number }>(
+        `SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`,
+        period,
+      )
+      .toArray()[0];
+    return row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
+  }
+
+  charge(period: string, tokens: number, spendMicros: number): void {
+    this.sql.exec(
+      `INSERT INTO ledger (period, tokens, spend_micros, requests) VALUES (?, ?, ?, 1)
+       ON CONFLICT (period) DO UPDATE SET tokens = tokens + excluded.tokens,
+         spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
+      period,
+      tokens,
+      spendMicros,
+    );
+  }
+
+  reservations(): Reservation[] {
+    return this.sql
+      .exec<{
+        request_id: string; period: string; tokens: number; cost_micros: number; model: string;
+        provider: string; stream: number; admitted_at: number; expires_at: number;
+      }>(`SELECT * FROM reservations ORDER BY expires_at`)
+      .toArray()
+      .map((r) => ({
+        requestId: r.request_id, period: r.period, tokens: r.tokens, costMicros: r.cost_micros, model: r.model,
+        provider: r.provider, stream: r.stream === 1, admittedAt: r.admitted_at, expiresAt: r.expires_at,
+      }));
+  }
+
+  addReservation(r: Reservation): void {
+    this.sql.exec(
+      `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, stream, admitted_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      r.requestId, r.period, r.tokens, r.costMicros, r.model, r.provider, r.stream ? 1 : 0, r.admittedAt, r.expiresAt,
+    );
+  }
+
+  removeReservation(requestId: string): void {
+    this.sql.exec(`DELETE FROM reservations WHERE request_id = ?`, requestId);
+  }
+
+  loadRate(): RateState {
+    const row = this.sql.exec<{ rpm_tat: number; tpm_tat: number }>(`SELECT rpm_tat, tpm_tat FROM rate_state WHERE id = 1`).toArray()[0];
+    return row ? { rpmTat: row.rpm_tat, tpmTat: row.tpm_tat } : { rpmTat: 0, tpmTat: 0 };
+  }
+
+  saveRate(rate: RateState): void {
+    this.sql.exec(`INSERT OR REPLACE INTO rate_state (id, rpm_tat, tpm_tat) VALUES (1, ?, ?)`, rate.rpmTat, rate.tpmTat);
+  }
+
+  nextAuditSeq(): number {
+    const row = this.sql.exec<{ seq: number | null }>(`SELECT max(seq) AS seq FROM audit_entries`).toArray()[0];
+    return (row?.seq ?? -1) + 1;
+  }
+
+  appendAudit(seq: number, entryJson: string): void {
+    this.sql.exec(`INSERT INTO audit_entries (seq, entry) VALUES (?, ?)`, seq, entryJson);
+  }
+
+  addRollup(r: Rollup): void {
+    this.sql.exec(
+      `INSERT INTO rollups (hour, model, requests, prompt_tokens, completion_tokens, cost_micros) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hour, model) DO UPDATE SET requests = requests + excluded.requests,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
+         cost_micros = cost_micros + excluded.cost_micros`,
+      r.hour, r.model, r.requests, r.promptTokens, r.completionTokens, r.costMicros,
+    );
+  }
+
+  pendingRollups(): Rollup[] {
+    return this.sql
+      .exec<{ hour: number; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>(
+        `SELECT * FROM rollups`,
+      )
+      .toArray()
+      .map((r) => ({
+        hour: r.hour, model: r.model, requests: r.requests, promptTokens: r.prompt_tokens,
+        completionTokens: r.completion_tokens, costMicros: r.cost_micros,
+      }));
+  }
+
+  clearRollups(flushed: Rollup[]): void {
+    // Subtract what was flushed rather than deleting: rows may have grown during the D1 write.
+    for (const r of flushed) {
+      this.sql.exec(
+        `UPDATE rollups SET requests = requests - ?, prompt_tokens = prompt_tokens - ?, completion_tokens = completion_tokens - ?,
+           cost_micros = cost_micros - ? WHERE hour = ? AND model = ?`,
+        r.requests, r.promptTokens, r.completionTokens, r.costMicros, r.hour, r.model,
+      );
+    }
+    this.sql.exec(`DELETE FROM rollups WHERE requests <= 0`);
+  }
+}

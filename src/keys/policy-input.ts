@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { isValidModelPattern } from "../policy/model-glob";
+
+/** Admin input for a virtual key's policy (create and PATCH), validated with clear messages. */
+
+const MAX_METADATA_BYTES = 4096;
+
+const expiresAt = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().positive()])
+  .transform((v) => (typeof v === "number" ? v * 1000 : Date.parse(v)))
+  .refine((ms) => ms > Date.now(), "must be in the future");
+
+const modelPattern = z.string().refine(isValidModelPattern, "must be a model name or a glob such as 'gpt-*' or 'anthropic/*'");
+
+const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+
+const policyFields = {
+  models: z.array(modelPattern).max(100),
+  monthly_token_quota: z.number().int().nonnegative().max(1e15).nullable(),
+  spend_cap_usd: z.number().nonnegative().max(1e9).nullable(),
+  rpm: z.number().int().positive().max(1e7).nullable(),
+  tpm: z.number().int().positive().max(1e12).nullable(),
+  expires_at: expiresAt.nullable(),
+  metadata,
+};
+
+const name = z.string().trim().min(1).max(128);
+
+export const createKeySchema = z.strictObject({
+  name,
+  models: policyFields.models.optional(),
+  monthly_token_quota: policyFields.monthly_token_quota.optional(),
+  spend_cap_usd: policyFields.spend_cap_usd.optional(),
+  rpm: policyFields.rpm.optional(),
+  tpm: policyFields.tpm.optional(),
+  expires_at: policyFields.expires_at.optional(),
+  metadata: policyFields.metadata.optional(),
+});
+
+export const patchKeySchema = createKeySchema.partial().refine((v) => Object.keys(v).length > 0, "at least one field is required");
+
+export type CreateKeyInput = z.infer<typeof createKeySchema>;
+export type PatchKeyInput = z.infer<typeof patchKeySchema>;

@@ -1,0 +1,110 @@
+import type { AdmitRequest, DenialCode, Policy, RateLimitInfo } from "../keys/types";
+import { worstCaseCostMicros } from "../pricing/price";
+import { gcra } from "./gcra";
+import { isModelAllowed } from "./model-glob";
+
+/**
+ * The admission decision of one request, as a pure function of the key's policy and counters.
+ * The KeyGuard DO calls it and applies the result in the same synchronous step, which is what makes
+ * concurrent requests unable to pass a cap together.
+ */
+
+export interface Totals {
+  tokens: number;
+  spendMicros: number;
+}
+
+export interface RateState {
+  rpmTat: number;
+  tpmTat: number;
+}
+
+export interface Grant {
+  /** Worst-case tokens and cost held by the reservation. */
+  tokens: number;
+  costMicros: number;
+  injectMaxTokens: number | null;
+  rate: RateState;
+}
+
+export type Decision =
+  | { ok: true; grant: Grant; info: RateLimitInfo }
+  | { ok: false; code: DenialCode; message: string; retryAfterMs?: number; info: RateLimitInfo };
+
+type Input = Pick<AdmitRequest, "modelNames" | "model" | "promptTokens" | "maxTokens" | "defaultMaxTokens" | "price">;
+
+function deny(code: DenialCode, message: string, info: RateLimitInfo = {}, retryAfterMs?: number): Decision {
+  return retryAfterMs === undefined ? { ok: false, code, message, info } : { ok: false, code, message, info, retryAfterMs };
+}
+
+/** Revoked or expired: the checks `/v1/models` shares with admission. */
+export function identityDenial(policy: Policy, now: number): { code: DenialCode; message: string } | null {
+  if (policy.revokedAt !== null) return { code: "key_revoked", message: "This API key has been revoked." };
+  if (policy.expiresAt !== null && now >= policy.expiresAt) return { code: "key_expired", message: "This API key has expired." };
+  return null;
+}
+
+export function decideAdmission(
+  policy: Policy,
+  used: Totals,
+  reserved: Totals,
+  rate: RateState,
+  input: Input,
+  now: number,
+): Decision {
+  const identity = identityDenial(policy, now);
+  if (identity) return deny(identity.code, identity.message);
+  if (!isModelAllowed(policy.models, input.modelNames)) {
+    return deny("model_not_allowed", `This API key may not use the model '${input.model}'.`);
+  }
+
+  const bounded = policy.monthlyTokenQuota !== null || policy.spendCapMicros !== null || policy.tpm !== null;
+  // With a TPM limit the injected cap shrinks to what one minute allows, so a request without
+  // max_tokens is still admissible on a small-TPM key.
+  const tpmRoom = policy.tpm === null ? Infinity : Math.max(1, policy.tpm - input.promptTokens);
+  const injectMaxTokens = input.maxTokens === null && bounded ? Math.min(input.defaultMaxTokens, tpmRoom) : null;
+  const outputCap = input.maxTokens ?? injectMaxTokens ?? 0;
+  const tokens = input.promptTokens + outputCap;
+
+  if (policy.spendCapMicros !== null && input.price === null) {
+    return deny("model_not_allowed", `The model '${input.model}' has no price, and this key has a spend cap.`);
+  }
+  const costMicros = input.price ? worstCaseCostMicros(input.price, input.promptTokens, outputCap) : 0;
+
+  const info: RateLimitInfo = {};
+  const rpm = policy.rpm === null ? null : gcra(rate.rpmTat, now, policy.rpm, 1);
+  const tpm = policy.tpm === null ? null : gcra(rate.tpmTat, now, policy.tpm, tokens);
+  if (rpm && policy.rpm !== null) {
+    Object.assign(info, { limitRequests: policy.rpm, remainingRequests: rpm.remaining, resetRequestsMs: rpm.resetMs });
+  }
+  if (tpm && policy.tpm !== null) {
+    Object.assign(info, { limitTokens: policy.tpm, remainingTokens: tpm.remaining, resetTokensMs: tpm.resetMs });
+  }
+  if (rpm && !rpm.allowed) {
+    return deny("rate_limit_exceeded", `Rate limit of ${policy.rpm} requests per minute reached for this key.`, info, rpm.retryAfterMs);
+  }
+  if (tpm && !tpm.allowed) {
+    if (policy.tpm !== null && tokens > policy.tpm) {
+      return deny("rate_limit_exceeded", `This request's worst case of ${tokens} tokens exceeds the key's limit of ${policy.tpm} tokens per minute.`, info);
+    }
+    return deny("rate_limit_exceeded", `Rate limit of ${policy.tpm} tokens per minute reached for this key.`, info, tpm.retryAfterMs);
+  }
+
+  if (policy.monthlyTokenQuota !== null && used.tokens + reserved.tokens + tokens > policy.monthlyTokenQuota) {
+    return deny("quota_exceeded", "This request could exceed the key's monthly token quota.", info);
+  }
+  if (policy.spendCapMicros !== null && used.spendMicros + reserved.spendMicros + costMicros > policy.spendCapMicros) {
+    return deny("spend_cap_exceeded", "This request could exceed the key's monthly spend cap.", info);
+  }
+
+  return {
+    ok: true,
+    grant: {
+      tokens,
+      costMicros,
+      injectMaxTokens,
+      rate: { rpmTat: rpm ? rpm.tat : rate.rpmTat, tpmTat: tpm ? tpm.tat : rate.tpmTat },
+    },
+    info,
+  };
+}

@@ -1,0 +1,89 @@
+import type { Env } from "../env";
+import { GatewayError } from "../errors";
+import { BUILTIN_PRICES, lookupPrice } from "../pricing/catalogue";
+import type { ModelPrice } from "../pricing/price";
+import { anthropicAdapter } from "./anthropic";
+import { getCatalogue } from "./catalogue";
+import { geminiAdapter } from "./gemini";
+import { handleMockRequest } from "./mock/mock-upstream";
+import { openAiAdapter } from "./openai/adapter";
+import type { ProviderAdapter } from "./types";
+
+/** Model routing: `provider/model`, or a bare name by prefix (`gpt-*`, `o<n>*`, `claude-*`, `gemini-*`). */
+
+export interface ResolvedModel {
+  /** Pool name: openai | anthropic | gemini | mock | a custom provider. */
+  provider: string;
+  adapter: ProviderAdapter;
+  baseUrl: string;
+  /** The model id upstream knows. */
+  model: string;
+  /** `provider/model`, as audited and metered. */
+  canonical: string;
+  /** Every name the model answers to, for allow-lists. */
+  names: string[];
+  price: ModelPrice | null;
+  /** In-process upstream (the mock provider) instead of the network. */
+  inProcess?: (request: Request) => Promise<Response>;
+}
+
+export const BUILTIN_PROVIDERS = ["openai", "anthropic", "gemini", "mock"] as const;
+const ALIASES: Record<string, string> = { google: "gemini" };
+
+export function mockEnabled(env: Env): boolean {
+  return env.KEYFORGE_MOCK_PROVIDER === "on";
+}
+
+function byPrefix(model: string): string | null {
+  if (/^(gpt-|chatgpt-|o\d)/.test(model)) return "openai";
+  if (model.startsWith("claude-")) return "anthropic";
+  if (model.startsWith("gemini-")) return "gemini";
+  return null;
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+
+function builtin(env: Env, provider: string): { adapter: ProviderAdapter; baseUrl: string } | null {
+  switch (provider) {
+    case "openai":
+      return { adapter: openAiAdapter, baseUrl: trimSlash(env.OPENAI_BASE_URL) };
+    case "anthropic":
+      return { adapter: anthropicAdapter, baseUrl: trimSlash(env.ANTHROPIC_BASE_URL) };
+    case "gemini":
+      return { adapter: geminiAdapter, baseUrl: trimSlash(env.GEMINI_BASE_URL) };
+    case "mock":
+      return mockEnabled(env) ? { adapter: openAiAdapter, baseUrl: "http://mock.keyforge.internal/v1" } : null;
+    default:
+      return null;
+  }
+}
+
+function notFound(requested: string): GatewayError {
+  return new GatewayError("model_not_found", `The model '${requested}' does not exist or no provider serves it.`, { param: "model" });
+}
+
+export async function resolveModel(env: Env, requested: string, waitUntil?: (p: Promise<unknown>) => void): Promise<ResolvedModel> {
+  const slash = requested.indexOf("/");
+  const explicit = slash > 0 ? requested.slice(0, slash).toLowerCase() : null;
+  const provider = explicit ? (ALIASES[explicit] ?? explicit) : byPrefix(requested);
+  const model = explicit ? requested.slice(slash + 1) : requested;
+  if (!provider || model === "") throw notFound(requested);
+
+  const names = [...new Set([requested, model, `${provider}/${model}`, ...(provider === "gemini" ? [`google/${model}`] : [])])];
+  const fixed = builtin(env, provider);
+  const isBuiltin = (BUILTIN_PROVIDERS as readonly string[]).includes(provider);
+  if (isBuiltin && !fixed) throw notFound(requested);
+  // The catalogue (D1, cached) is consulted for custom providers and admin-set prices only.
+  const catalogue = await getCatalogue(env.DB, waitUntil);
+  const canonical = `${provider}/${model}`;
+  const price = catalogue.prices.get(canonical) ?? lookupPrice(BUILTIN_PRICES[provider], model);
+  if (fixed) {
+    return {
+      provider, ...fixed, model, canonical, names, price,
+      ...(provider === "mock" ? { inProcess: (r: Request) => handleMockRequest(r) } : {}),
+    };
+  }
+  const custom = catalogue.providers.get(provider);
+  if (!custom) throw notFound(requested);
+  return { provider, adapter: openAiAdapter, baseUrl: trimSlash(custom.baseUrl), model, canonical, names, price };
+}

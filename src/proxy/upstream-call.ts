@@ -1,0 +1,45 @@
+import type { Env } from "../env";
+import { GatewayError } from "../errors";
+import type { ResolvedModel } from "../providers/registry";
+import type { UpstreamRequest } from "../providers/types";
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export function upstreamTimeoutMs(env: Env): number {
+  const parsed = Number(env.UPSTREAM_TIMEOUT_MS);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_TIMEOUT_MS;
+}
+
+/**
+ * One HTTP exchange with the provider. The timeout covers the wait for response headers (for a
+ * buffered call the caller keeps the same signal while reading the body). Redirects are never
+ * followed: a redirect could carry the provider key to another host.
+ */
+export async function sendUpstream(
+  route: ResolvedModel,
+  call: UpstreamRequest,
+  abort: AbortController,
+  timeoutMs: number,
+): Promise<Response> {
+  const timer = setTimeout(() => abort.abort(new GatewayError("upstream_timeout", "The provider timed out.")), timeoutMs);
+  try {
+    const request = new Request(call.url, {
+      method: "POST",
+      headers: call.headers,
+      body: call.body,
+      redirect: "manual",
+      signal: abort.signal,
+    });
+    const response = await (route.inProcess ? route.inProcess(request) : fetch(request));
+    if (response.status >= 300 && response.status < 400) {
+      throw new GatewayError("upstream_error", `The provider answered with a redirect (HTTP ${response.status}).`);
+    }
+    return response;
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    if (abort.signal.aborted && abort.signal.reason instanceof GatewayError) throw abort.signal.reason;
+    throw new GatewayError("upstream_error", "The provider could not be reached.", { cause: err, detail: String(err) });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,30 @@
+import { GatewayError } from "../errors";
+import type { UpstreamFailure } from "../providers/types";
+
+/**
+ * An upstream failure that rotation could not get past, as the agent sees it. Messages are ours;
+ * only the upstream's short error type is shown, never its body.
+ */
+export function failureToError(failure: UpstreamFailure, status: number): GatewayError {
+  const type = failure.upstreamType ? ` (${failure.upstreamType})` : "";
+  const retry = failure.retryAfterMs === null ? {} : { retryAfterSeconds: failure.retryAfterMs / 1000 };
+  switch (failure.kind) {
+    case "bad_request":
+      return new GatewayError("invalid_request", `The provider rejected the request with HTTP ${status}${type}.`);
+    case "not_found":
+      return new GatewayError("model_not_found", `The provider does not know this model${type}.`, { param: "model" });
+    case "timeout":
+      return new GatewayError("upstream_timeout", "The provider timed out.");
+    case "rate_limited":
+      return new GatewayError("provider_rate_limited", "Every key of this provider is rate limited; retry later.", {
+        retryAfterSeconds: (failure.retryAfterMs ?? 60_000) / 1000,
+      });
+    case "auth":
+    case "quota_exhausted":
+      return new GatewayError("upstream_error", `The provider refused every configured key with HTTP ${status}${type}.`);
+    case "overloaded":
+      return new GatewayError("upstream_error", `The provider is overloaded (HTTP ${status})${type}.`, retry);
+    default:
+      return new GatewayError("upstream_error", `The provider failed with HTTP ${status}${type}.`, retry);
+  }
+}

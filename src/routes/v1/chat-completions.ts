@@ -1,0 +1,92 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { GatewayError } from "../../errors";
+import { chatCompletionRequestSchema } from "../../openai/schema";
+import { readBody } from "../../lib/request-body";
+import { formatUsd } from "../../pricing/price";
+import { costMicros } from "../../pricing/price";
+import { agentKey } from "../../proxy/agent-auth";
+import { estimatePromptTokens, estimatedUsage, requestedMaxTokens } from "../../proxy/estimate";
+import { rateLimitHeaders } from "../../proxy/rate-headers";
+import { callWithRotation } from "../../proxy/rotation";
+import { translateStream } from "../../proxy/stream-response";
+import { upstreamTimeoutMs } from "../../proxy/upstream-call";
+import { resolveModel } from "../../providers/registry";
+import type { Usage } from "../../providers/types";
+
+/** Output-token cap injected upstream when the client sent none and the key's policy is bounded. */
+const DEFAULT_MAX_TOKENS = 4096;
+
+export const chatCompletionsRoute = new Hono<AppEnv>();
+
+/**
+ * The hot path: auth with no I/O → one KeyGuard RPC (admit + reserve) → provider call with key
+ * rotation → answer (streamed chunk by chunk) → settle after the last byte via waitUntil.
+ */
+chatCompletionsRoute.post("/", async (c) => {
+  const started = Date.now();
+  const key = await agentKey(c);
+  const request = await readBody(c, chatCompletionRequestSchema);
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  const route = await resolveModel(c.env, request.model, waitUntil);
+  const stream = request.stream === true;
+  const promptTokens = estimatePromptTokens(request);
+  const requestId = c.get("requestId");
+  const guard = c.env.KEY_GUARD.getByName(key.id);
+
+  const admission = await guard.admit({
+    keyId: key.id, requestId, secretHash: key.secretHash, model: route.canonical, provider: route.provider,
+    modelNames: route.names, promptTokens, maxTokens: requestedMaxTokens(request), defaultMaxTokens: DEFAULT_MAX_TOKENS,
+    price: route.price, stream,
+  });
+  const rateHeaders = rateLimitHeaders(admission.rate);
+  if (!admission.ok) {
+    throw new GatewayError(admission.code, admission.message, {
+      headers: rateHeaders,
+      ...(admission.retryAfterMs === undefined ? {} : { retryAfterSeconds: admission.retryAfterMs / 1000 }),
+    });
+  }
+
+  const settle = (status: number, usage: Usage | null, outputBytes = 0) => {
+    const metered = usage ?? estimatedUsage(promptTokens, outputBytes);
+    const cost = route.price ? costMicros(route.price, metered) : 0;
+    waitUntil(
+      guard.settle({
+        requestId, status, promptTokens: metered.promptTokens, completionTokens: metered.completionTokens,
+        costMicros: cost, latencyMs: Date.now() - started,
+      }),
+    );
+    return cost;
+  };
+
+  const abort = new AbortController();
+  try {
+    const attempt = await callWithRotation(
+      c.env, route, request,
+      {
+        model: route.model, baseUrl: route.baseUrl, stream, includeUsage: request.stream_options?.include_usage === true,
+        defaultMaxTokens: admission.injectMaxTokens, requestId, created: Math.floor(started / 1000),
+      },
+      abort, upstreamTimeoutMs(c.env),
+    );
+    if (stream) {
+      if (!attempt.response.body) throw new GatewayError("upstream_error", "The provider sent an empty stream.");
+      const { body, done } = translateStream(attempt.response.body, route.adapter.createStreamTranslator(attempt.ctx), abort);
+      waitUntil(done.then((outcome) => settle(outcome.status, outcome.usage, outcome.outputBytes)));
+      return new Response(body, {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...rateHeaders },
+      });
+    }
+    const json = await attempt.response.json().catch(() => {
+      throw new GatewayError("upstream_error", "The provider returned a malformed response.");
+    });
+    const result = route.adapter.parseResponse(json, attempt.ctx);
+    const cost = settle(200, result.usage, JSON.stringify(result.body.choices).length);
+    return c.json(result.body, 200, { ...rateHeaders, "x-keyforge-cost-usd": formatUsd(cost) });
+  } catch (err) {
+    const error = err instanceof GatewayError ? err : new GatewayError("upstream_error", "The provider call failed.", { cause: err });
+    Object.assign(error.headers, rateHeaders);
+    settle(error.status, { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
+    throw error;
+  }
+});

@@ -1,0 +1,154 @@
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RESERVATION_TTL_MS } from "../durable-objects/key-guard";
+import { admin, chat, createKey } from "./support/gateway";
+import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
+
+type Ledger = { tokens: number; spend_micros: number; requests: number };
+
+async function usage(id: string) {
+  return ((await (await admin(`/keys/${id}`)).json()) as { usage: { tokens: number; spend_usd: number; requests: number; reserved_tokens: number } }).usage;
+}
+
+describe("KeyGuard: exact under concurrency", () => {
+  it("200 concurrent admits against a spend cap that fits exactly N: exactly N pass", async () => {
+    // Worst case per request: 10 prompt × $1/M + 90 output × $2/M = 190 µ$.
+    const key = await createKey({ spend_cap_usd: 0.00019 * 7 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `req-${i}`))),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(7);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === "spend_cap_exceeded")).toBe(true);
+  });
+
+  it("200 concurrent completions through the front door never spend past the cap", async () => {
+    // mock/echo with 400 chars: prompt estimate 138 tokens, output capped at 10 tokens.
+    // Worst case 138×1 + 10×2 = 158 µ$; the cap fits exactly 5 while all are in flight (3 s upstream delay).
+    const key = await createKey({ spend_cap_usd: 0.000158 * 5 });
+    const body = { model: "mock/echo", max_tokens: 10, mock_delay_ms: 3000, messages: [{ role: "user", content: "a".repeat(400) }] };
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(key.key, body)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(195);
+    const denied = (await responses.find((r) => r.status === 402)!.json()) as { error: { code: string } };
+    expect(denied.error.code).toBe("spend_cap_exceeded");
+    await Promise.all(responses.map((r) => (r.bodyUsed ? null : r.body?.cancel())));
+    await waitForSettled(key.id, 5);
+    const [ledger] = await sqlRows<Ledger>(key.id, "select tokens, spend_micros, requests from ledger");
+    expect(ledger!.requests).toBe(5);
+    expect(ledger!.spend_micros).toBeLessThanOrEqual(790);
+    // Actual usage: 100 prompt + 10 completion tokens = 120 µ$ each.
+    expect(ledger!.spend_micros).toBe(5 * 120);
+  }, 30_000);
+
+  it("the same for the monthly token quota", async () => {
+    const key = await createKey({ monthly_token_quota: 100 * 9 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `q-${i}`))),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(9);
+    expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, code: "quota_exceeded" });
+    expect((await usage(key.id)).reserved_tokens).toBe(900);
+  });
+});
+
+async function waitForSettled(id: string, n: number) {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await sqlRows<{ n: number }>(id, "select count(*) as n from reservations");
+    if (row!.n === 0) {
+      const [ledger] = await sqlRows<Ledger>(id, "select requests from ledger");
+      if ((ledger?.requests ?? 0) >= n) return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("requests did not settle");
+}
+
+describe("KeyGuard: RPM", () => {
+  it("a burst of rpm + 10 admits exactly rpm, the rest 429 with Retry-After; after the window it works again", async () => {
+    const key = await createKey({ rpm: 5 });
+    const t0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+    await setClock(key.id, t0);
+    const body = { model: "mock/echo", messages: [{ role: "user", content: "hi" }] };
+    const responses = [];
+    for (let i = 0; i < 15; i++) responses.push(await chat(key.key, body));
+    const ok = responses.filter((r) => r.status === 200);
+    const limited = responses.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(5);
+    expect(limited).toHaveLength(10);
+    expect(ok[0]!.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(ok.map((r) => r.headers.get("x-ratelimit-remaining-requests"))).toEqual(["4", "3", "2", "1", "0"]);
+    expect(ok[4]!.headers.get("x-ratelimit-reset-requests")).toBe("1m0s");
+    for (const r of limited) {
+      expect(r.headers.get("retry-after")).toBe("12");
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
+    }
+    await setClock(key.id, t0 + 12_000);
+    expect((await chat(key.key, body)).status).toBe(200);
+    expect((await chat(key.key, body)).status).toBe(429);
+    await setClock(key.id, t0 + 12_000 + 60_000);
+    for (let i = 0; i < 5; i++) expect((await chat(key.key, body)).status).toBe(200);
+  });
+});
+
+describe("KeyGuard: changes while requests are in flight", () => {
+  it("revoke while a request is in flight: the next admit sees it, the in-flight one still settles", async () => {
+    const key = await createKey();
+    const stub = guardOf(key.id);
+    expect((await stub.admit(await admitRequest(key, "inflight-1"))).ok).toBe(true);
+    await admin(`/keys/${key.id}/revoke`, { method: "POST" });
+    expect(await stub.admit(await admitRequest(key, "after-revoke"))).toMatchObject({ ok: false, code: "key_revoked" });
+    await expect(stub.settle({ requestId: "inflight-1", status: 200, promptTokens: 5, completionTokens: 5, costMicros: 15, latencyMs: 3 })).resolves.toEqual({ settled: true });
+  });
+
+  it("a shrunk cap applies to the next admit and counts reservations in flight", async () => {
+    const key = await createKey({ spend_cap_usd: 1 });
+    const stub = guardOf(key.id);
+    expect((await stub.admit(await admitRequest(key, "a"))).ok).toBe(true);
+    await admin(`/keys/${key.id}`, { method: "PATCH", json: { spend_cap_usd: 0.00038 } });
+    expect((await stub.admit(await admitRequest(key, "b"))).ok).toBe(true);
+    expect(await stub.admit(await admitRequest(key, "c"))).toMatchObject({ ok: false, code: "spend_cap_exceeded" });
+  });
+
+  it("settle is idempotent per request id", async () => {
+    const key = await createKey();
+    const stub = guardOf(key.id);
+    await stub.admit(await admitRequest(key, "once"));
+    const settle = { requestId: "once", status: 200, promptTokens: 3, completionTokens: 4, costMicros: 11, latencyMs: 2 };
+    expect(await stub.settle(settle)).toEqual({ settled: true });
+    expect(await stub.settle(settle)).toEqual({ settled: false });
+    expect(await usage(key.id)).toMatchObject({ tokens: 7, requests: 1, reserved_tokens: 0 });
+  });
+});
+
+describe("KeyGuard: faults", () => {
+  it("DO evicted between admit and settle: the reservation survives and the alarm charges it", async () => {
+    const key = await createKey();
+    const t0 = Date.now();
+    expect((await guardOf(key.id).admit(await admitRequest(key, "orphan"))).ok).toBe(true);
+    await abortAllDurableObjects();
+    // A fresh instance: it reloads the reservation from storage.
+    expect(await usage(key.id)).toMatchObject({ reserved_tokens: 100, requests: 0 });
+    await setClock(key.id, t0 + RESERVATION_TTL_MS + 60_000);
+    expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
+    const [ledger] = await sqlRows<Ledger>(key.id, "select tokens, spend_micros, requests from ledger");
+    expect(ledger).toEqual({ tokens: 100, spend_micros: 190, requests: 1 });
+    const audit = await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries");
+    expect(audit.map((a) => JSON.parse(a.entry))).toMatchObject([{ request_id: "orphan", status: "expired", cost_micros: 190 }]);
+    // A late settle after expiry changes nothing.
+    expect(await guardOf(key.id).settle({ requestId: "orphan", status: 200, promptTokens: 1, completionTokens: 1, costMicros: 3, latencyMs: 1 })).toEqual({ settled: false });
+  });
+
+  it("monthly counters roll over at the UTC month boundary", async () => {
+    const key = await createKey({ monthly_token_quota: 150 });
+    const stub = guardOf(key.id);
+    await setClock(key.id, Date.UTC(2027, 0, 31, 23, 59, 0));
+    expect((await stub.admit(await admitRequest(key, "jan"))).ok).toBe(true);
+    expect(await stub.admit(await admitRequest(key, "jan-2"))).toMatchObject({ ok: false, code: "quota_exceeded" });
+    await stub.settle({ requestId: "jan", status: 200, promptTokens: 50, completionTokens: 50, costMicros: 150, latencyMs: 1 });
+    await setClock(key.id, Date.UTC(2027, 1, 1, 0, 0, 1));
+    expect((await stub.admit(await admitRequest(key, "feb"))).ok).toBe(true);
+    const ledgers = await sqlRows<{ period: string; tokens: number }>(key.id, "select period, tokens from ledger order by period");
+    expect(ledgers).toEqual([{ period: "2027-01", tokens: 100 }]);
+  });
+});
