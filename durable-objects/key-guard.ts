@@ -10,8 +10,8 @@ import { KeyGuardStore, type Reservation } from "./key-guard-store";
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
-/** Pending usage rollups reach D1 at most this long after the request. */
-const ROLLUP_FLUSH_MS = 60_000;
+/** Pending usage rollups reach D1 at most this long after the request (env ROLLUP_FLUSH_MS). */
+const DEFAULT_ROLLUP_FLUSH_MS = 60_000;
 
 type AuditStatus = number | "expired";
 
@@ -93,7 +93,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.audit(this.record.id, now, { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
       req.status, req.promptTokens, req.completionTokens, req.costMicros, req.latencyMs);
     this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: req.promptTokens, completionTokens: req.completionTokens, costMicros: req.costMicros });
-    this.scheduleAlarm(now + ROLLUP_FLUSH_MS);
+    this.scheduleAlarm(now + this.rollupFlushMs());
     return { settled: true };
   }
 
@@ -134,8 +134,13 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       await flushRollups(this.env.DB, this.record.id, pending);
       this.store.clearRollups(pending);
     }
-    const next = Math.min(...[...this.reservations.values()].map((r) => r.expiresAt), this.store.pendingRollups().length > 0 ? now + ROLLUP_FLUSH_MS : Infinity);
+    const next = Math.min(...[...this.reservations.values()].map((r) => r.expiresAt), this.store.pendingRollups().length > 0 ? now + this.rollupFlushMs() : Infinity);
     if (Number.isFinite(next)) this.scheduleAlarm(next);
+  }
+
+  private rollupFlushMs(): number {
+    const ms = Number(this.env.ROLLUP_FLUSH_MS);
+    return Number.isInteger(ms) && ms > 0 ? ms : DEFAULT_ROLLUP_FLUSH_MS;
   }
 
   private close(reservation: Reservation, tokens: number, costMicros: number): void {

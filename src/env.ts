@@ -17,6 +17,8 @@ declare global {
       MAX_BODY_BYTES?: string;
       /** Milliseconds to wait for upstream response headers (default 60000). */
       UPSTREAM_TIMEOUT_MS?: string;
+      /** Ms between a settle and its hourly usage rollup reaching D1 (default 60000). */
+      ROLLUP_FLUSH_MS?: string;
       /** "on" lets custom providers use http: and loopback hosts (local dev and tests only). */
       ALLOW_INSECURE_UPSTREAMS?: string;
 

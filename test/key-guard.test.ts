@@ -152,3 +152,26 @@ describe("KeyGuard: faults", () => {
     expect(ledgers).toEqual([{ period: "2027-01", tokens: 100 }]);
   });
 });
+
+describe("KeyGuard: usage rollups", () => {
+  it("flushes hourly rollups to D1 off the hot path; /admin/v1/usage serves them", async () => {
+    const key = await createKey();
+    const body = { model: "mock/echo", messages: [{ role: "user", content: "count me please" }] };
+    for (let i = 0; i < 3; i++) expect((await chat(key.key, body)).status).toBe(200);
+    await waitForSettled(key.id, 3);
+    expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
+    const res = await admin(`/usage?key_id=${key.id}`);
+    expect(res.status).toBe(200);
+    const usage = (await res.json()) as { data: Array<{ model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number }> };
+    expect(usage.data).toEqual([
+      expect.objectContaining({ model: "mock/echo", requests: 3, prompt_tokens: 12, completion_tokens: 12, cost_usd: 0.000036 }),
+    ]);
+    const pending = await sqlRows(key.id, "select * from rollups");
+    expect(pending).toEqual([]);
+  });
+
+  it("rejects a malformed usage query with a 400", async () => {
+    expect((await admin("/usage?granularity=minute")).status).toBe(400);
+    expect((await admin("/usage?from=yesterday")).status).toBe(400);
+  });
+});
