@@ -18,6 +18,7 @@ export default defineConfig({
           ANTHROPIC_API_KEY: "sk-ant-test-env-0123456789",
           GEMINI_API_KEY: "AIzaTestEnvGemini0123456789abcdef",
           ALLOW_INSECURE_UPSTREAMS: "on",
+          UPSTREAM_TIMEOUT_MS: "4000",
           OPENAI_BASE_URL: `${inject("upstreamUrl")}/openai/v1`,
           ANTHROPIC_BASE_URL: `${inject("upstreamUrl")}/anthropic`,
           GEMINI_BASE_URL: `${inject("upstreamUrl")}/gemini`,

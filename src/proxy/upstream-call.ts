@@ -30,7 +30,7 @@ export async function sendUpstream(
       redirect: "manual",
       signal: abort.signal,
     });
-    const response = await (route.inProcess ? route.inProcess(request) : fetch(request));
+    const response = await (route.inProcess ? raceAbort(route.inProcess(request), abort.signal) : fetch(request));
     if (response.status >= 300 && response.status < 400) {
       throw new GatewayError("upstream_error", `The provider answered with a redirect (HTTP ${response.status}).`);
     }
@@ -42,4 +42,13 @@ export async function sendUpstream(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** fetch() rejects when its signal aborts; an in-process upstream needs the same behaviour. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    promise.then(resolve, reject);
+  });
 }

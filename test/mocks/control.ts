@@ -1,13 +1,17 @@
 /**
  * Shared state of the mock upstreams, driven over HTTP by tests running inside workerd:
  *   POST /_mock/reset                         forget recorded requests and scripts
- *   POST /_mock/script {key, status, times?, headers?, body?, delayMs?}
- *        the next `times` (default: unlimited) requests made with provider key `key` get this answer
+ *   POST /_mock/script {key | match, status, times?, headers?, body?, delayMs?, cutAfterFrames?, rawBody?}
+ *        the next `times` (default: unlimited) requests made with provider key `key` (or whose
+ *        body contains `match`) get this answer
  *   GET  /_mock/requests?key=                 the requests received (path, key, body)
  */
 
 export interface Script {
-  key: string;
+  /** Applies to requests made with this provider key… */
+  key?: string;
+  /** …or to requests whose JSON body contains this text (lets parallel tests share a key). */
+  match?: string;
   status: number;
   times?: number;
   headers?: Record<string, string>;
@@ -37,9 +41,10 @@ export class MockControl {
     if (this.recorded.length > 5000) this.recorded.splice(0, 1000);
   }
 
-  /** The script that applies to this key now, consuming one use. */
-  take(key: string | null): Script | null {
-    const index = this.scripts.findIndex((s) => s.key === key);
+  /** The script that applies to this request now, consuming one use. */
+  take(key: string | null, body?: unknown): Script | null {
+    const text = body === undefined ? "" : JSON.stringify(body);
+    const index = this.scripts.findIndex((s) => (s.match !== undefined ? text.includes(s.match) : s.key === key));
     if (index < 0) return null;
     const script = this.scripts[index]!;
     if (script.times !== undefined) {
@@ -60,7 +65,7 @@ export class MockControl {
     }
     if (route === "script" && request.method === "POST") {
       const script = (await request.json()) as Script;
-      this.scripts = this.scripts.filter((s) => s.key !== script.key);
+      this.scripts = this.scripts.filter((s) => s.key !== script.key || s.match !== script.match);
       this.scripts.push(script);
       return Response.json({ ok: true });
     }
@@ -95,8 +100,13 @@ export function cutStream(body: ReadableStream<Uint8Array>, frames: number): Rea
       const { done, value } = await reader.read();
       if (done) return controller.close();
       controller.enqueue(value);
-      seen += (decoder.decode(value, { stream: true }).match(/\n\n/g) ?? []).length;
-      if (seen >= frames) controller.error(new Error("mock upstream: connection reset"));
+      // Gemini separates frames with CRLF blank lines, the others with LF.
+      seen += (decoder.decode(value, { stream: true }).match(/\r?\n\r?\n/g) ?? []).length;
+      if (seen >= frames) {
+        // Without a pause the reset overtakes the frames just written and the client sees none of them.
+        await new Promise((r) => setTimeout(r, 20));
+        controller.error(new Error("mock upstream: connection reset"));
+      }
     },
   });
 }

@@ -17,7 +17,7 @@ export async function openAiUpstream(request: Request, control: MockControl, pat
       { status: 401 },
     );
   }
-  const script = control.take(key);
+  const script = control.take(key, body);
   if (script) {
     const failure = await scriptedResponse(script);
     if (failure) return failure;

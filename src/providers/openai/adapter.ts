@@ -42,24 +42,35 @@ export function usageFromOpenAi(usage: CompletionUsage | z.infer<typeof usageSch
   };
 }
 
-const USAGE_FIELD = /"usage"\s*:\s*\{/;
 const QUOTA_CODES = new Set(["insufficient_quota", "credit_balance_exhausted", "billing_hard_limit_reached"]);
 
 function streamTranslator(includeUsage: boolean): StreamTranslator {
   let usage: Usage | null = null;
+  let complete = false;
   return {
     push(event) {
-      if (event.data === "[DONE]") return [];
-      // Only the (rare) chunk that carries usage is parsed; every other chunk passes through as is.
-      if (USAGE_FIELD.test(event.data)) {
-        const chunk = JSON.parse(event.data) as { choices?: unknown[]; usage?: unknown };
+      if (event.data === "[DONE]") {
+        complete = true;
+        return [];
+      }
+      // Parsed to validate it and to find the usage, but forwarded as the upstream's own text.
+      // A chunk that is not JSON throws: the stream then ends with an error frame.
+      const chunk = JSON.parse(event.data) as { choices?: Array<{ finish_reason?: unknown }>; usage?: unknown; error?: unknown } | null;
+      // An error event from upstream is never forwarded (it may echo request data).
+      if (chunk === null || typeof chunk !== "object" || chunk.error !== undefined) throw new Error("upstream stream error");
+      if (chunk.choices?.some((c) => c.finish_reason)) complete = true;
+      if (chunk.usage) {
         const parsed = usageSchema.safeParse(chunk.usage);
         if (parsed.success) usage = usageFromOpenAi(parsed.data);
         if (!includeUsage && Array.isArray(chunk.choices) && chunk.choices.length === 0) return [];
       }
       return [`data: ${event.data}\n\n`];
     },
-    end: () => ["data: [DONE]\n\n"],
+    end() {
+      // A stream cut before its finish_reason / [DONE] is a failure, not a short answer.
+      if (!complete) throw new Error("upstream stream ended early");
+      return ["data: [DONE]\n\n"];
+    },
     usage: () => usage,
   };
 }
