@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadKeyRecord } from "../src/keys/catalogue";
-import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, SettleRequest } from "../src/keys/types";
-import { decideAdmission, identityDenial, type RateState, type Totals } from "../src/policy/admission";
+import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, RateLimitInfo, SettleRequest } from "../src/keys/types";
+import { decideAdmission, identityDenial, peekRateInfo, type RateState, type Totals } from "../src/policy/admission";
 import { gcraRefund } from "../src/policy/gcra";
 import { hourOf, periodOf } from "../src/policy/period";
 import { flushRollups } from "../src/usage/rollups";
@@ -112,11 +112,12 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   /** For `/v1/models`: the key's model allow-list, after the same identity checks as admit. */
-  async authorize(keyId: string, secretHash: string): Promise<{ ok: true; models: string[] } | { ok: false; code: DenialCode; message: string }> {
+  async authorize(keyId: string, secretHash: string): Promise<{ ok: true; models: string[]; rate: RateLimitInfo } | { ok: false; code: DenialCode; message: string }> {
     const record = this.record ?? (await this.ensureRecord(keyId));
     if (!record || !secretMatches(record, secretHash)) return { ok: false, code: "invalid_api_key", message: "Invalid API key." };
-    const denial = identityDenial(record, this.now());
-    return denial ? { ok: false, ...denial } : { ok: true, models: record.models };
+    const now = this.now();
+    const denial = identityDenial(record, now);
+    return denial ? { ok: false, ...denial } : { ok: true, models: record.models, rate: peekRateInfo(record, this.rate, now) };
   }
 
   override async alarm(): Promise<void> {

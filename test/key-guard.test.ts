@@ -175,3 +175,20 @@ describe("KeyGuard: usage rollups", () => {
     expect((await admin("/usage?from=yesterday")).status).toBe(400);
   });
 });
+
+describe("KeyGuard: TPM", () => {
+  it("charges the worst case against TPM and refunds the unused part at settle", async () => {
+    const key = await createKey({ tpm: 1000 });
+    const body = { model: "mock/echo", max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
+    const first = await chat(key.key, body);
+    expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("1000");
+    // Worst case 5 (prompt estimate) + 100 = 105 tokens.
+    expect(first.headers.get("x-ratelimit-remaining-tokens")).toBe("895");
+    await waitForSettled(key.id, 1);
+    const second = await chat(key.key, body);
+    // The first request really used 2 tokens: 103 were given back before this one was charged.
+    expect(Number(second.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThanOrEqual(893);
+    const tooBig = await chat(key.key, { ...body, max_tokens: 5000 });
+    expect(tooBig.status).toBe(429);
+  });
+});

@@ -37,6 +37,20 @@ function deny(code: DenialCode, message: string, info: RateLimitInfo = {}, retry
   return retryAfterMs === undefined ? { ok: false, code, message, info } : { ok: false, code, message, info, retryAfterMs };
 }
 
+/** The key's rate-limit state without spending any of it (for responses that cost nothing). */
+export function peekRateInfo(policy: Policy, rate: RateState, now: number): RateLimitInfo {
+  const info: RateLimitInfo = {};
+  if (policy.rpm !== null) {
+    const d = gcra(rate.rpmTat, now, policy.rpm, 0);
+    Object.assign(info, { limitRequests: policy.rpm, remainingRequests: d.remaining, resetRequestsMs: d.resetMs });
+  }
+  if (policy.tpm !== null) {
+    const d = gcra(rate.tpmTat, now, policy.tpm, 0);
+    Object.assign(info, { limitTokens: policy.tpm, remainingTokens: d.remaining, resetTokensMs: d.resetMs });
+  }
+  return info;
+}
+
 /** Revoked or expired: the checks `/v1/models` shares with admission. */
 export function identityDenial(policy: Policy, now: number): { code: DenialCode; message: string } | null {
   if (policy.revokedAt !== null) return { code: "key_revoked", message: "This API key has been revoked." };

@@ -4,6 +4,7 @@ import { GatewayError } from "../../errors";
 import { isModelAllowed } from "../../policy/model-glob";
 import { BUILTIN_PRICES } from "../../pricing/catalogue";
 import { agentKey } from "../../proxy/agent-auth";
+import { rateLimitHeaders } from "../../proxy/rate-headers";
 import { chooseKeys } from "../../proxy/key-source";
 import { getCatalogue } from "../../providers/catalogue";
 import { mockEnabled } from "../../providers/registry";
@@ -36,8 +37,9 @@ modelsRoute.get("/", async (c) => {
   const auth = await c.env.KEY_GUARD.getByName(key.id).authorize(key.id, key.secretHash);
   if (!auth.ok) throw new GatewayError(auth.code, auth.message);
   const models = (await servedModels(c.env)).filter((m) => isModelAllowed(auth.models, m.names));
-  return c.json({
-    object: "list",
-    data: models.map((m) => ({ id: m.id, object: "model", created: CREATED, owned_by: m.provider })),
-  });
+  return c.json(
+    { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created: CREATED, owned_by: m.provider })) },
+    200,
+    rateLimitHeaders(auth.rate),
+  );
 });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { BASE, createKey, gatewayFetch, sdk } from "./support/gateway";
+
+describe("GET /v1/models", () => {
+  it("lists the configured providers' models that the key may use, in the OpenAI list shape", async () => {
+    const open = await createKey();
+    const all = await sdk(open.key).models.list();
+    const ids = all.data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(["mock/echo", "openai/gpt-5.4", "anthropic/claude-sonnet-4-6", "gemini/gemini-2.5-flash"]));
+    expect(all.data[0]).toMatchObject({ object: "model", owned_by: expect.any(String), created: expect.any(Number) });
+
+    const narrow = await createKey({ models: ["gpt-4o*", "google/*"] });
+    const narrowIds = (await sdk(narrow.key).models.list()).data.map((m) => m.id).sort();
+    expect(narrowIds).toEqual(["gemini/gemini-2.5-flash", "gemini/gemini-2.5-flash-lite", "gemini/gemini-2.5-pro", "openai/gpt-4o", "openai/gpt-4o-mini"]);
+  });
+
+  it("carries the key's rate-limit headers without spending a request", async () => {
+    const { key } = await createKey({ rpm: 10, tpm: 5000 });
+    for (let i = 0; i < 2; i++) {
+      const res = await gatewayFetch(`${BASE}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.headers.get("x-ratelimit-limit-requests")).toBe("10");
+      expect(res.headers.get("x-ratelimit-remaining-requests")).toBe("10");
+      expect(res.headers.get("x-ratelimit-limit-tokens")).toBe("5000");
+    }
+  });
+
+  it("refuses a bad key", async () => {
+    const res = await gatewayFetch(`${BASE}/v1/models`, { headers: { authorization: "Bearer vk_nope" } });
+    expect(res.status).toBe(401);
+  });
+});
