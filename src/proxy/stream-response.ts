@@ -12,11 +12,6 @@ export interface StreamOutcome {
 
 const encoder = new TextEncoder();
 
-/** The terminal frame the openai SDK turns into an APIError; no upstream text in it. */
-export const MID_STREAM_ERROR_FRAME = `data: ${JSON.stringify({
-  error: { message: "The provider failed mid-stream.", type: "api_error", param: null, code: "upstream_error" },
-})}\n\n`;
-
 /**
  * Pipes the upstream SSE body to the client through the translator, chunk by chunk as it arrives
  * (never buffered whole). `done` resolves exactly once, however the stream ends.
@@ -53,14 +48,20 @@ export function translateStream(
           if (ended) {
             send(controller, translation.end());
             controller.close();
-            return finish(200);
+            return finish(translation.failed ? 502 : 200);
           }
-          if (send(controller, translation.feed(value))) return;
+          const sent = send(controller, translation.feed(value));
+          if (translation.failed) {
+            controller.close();
+            abort.abort();
+            return finish(502);
+          }
+          if (sent) return;
         }
       } catch {
-        // Upstream reset or sent something unparseable: end with an error frame, keep the usage seen.
+        // The upstream connection broke: end with an error frame, keep the usage seen so far.
         if (!finished) {
-          send(controller, [MID_STREAM_ERROR_FRAME]);
+          send(controller, translation.fail());
           controller.close();
         }
         finish(502);

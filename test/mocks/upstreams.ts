@@ -1,4 +1,6 @@
+import { anthropicUpstream } from "./anthropic-upstream";
 import { MockControl } from "./control";
+import { geminiUpstream } from "./gemini-upstream";
 import type { FetchHandler } from "./serve";
 import { openAiUpstream } from "./openai-upstream";
 
@@ -13,6 +15,10 @@ export function mockUpstreams(control = new MockControl()): FetchHandler {
     switch (provider) {
       case "openai":
         return openAiUpstream(request, control, path);
+      case "anthropic":
+        return anthropicUpstream(request, control, path);
+      case "gemini":
+        return geminiUpstream(request, control, path);
       default:
         return Response.json({ error: { message: `no mock for ${provider}` } }, { status: 404 });
     }
