@@ -17,4 +17,13 @@ export default tseslint.config(
     files: ["scripts/**", "bench/**", "test/**", "bin/**"],
     rules: { "no-console": "off" },
   },
+  {
+    // Plain Node scripts (.mjs): TypeScript does not check them, so declare Node's globals.
+    files: ["**/*.mjs"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ["process", "console", "fetch", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "URL", "Buffer", "AbortController", "TextEncoder", "TextDecoder", "Response", "Request", "Headers"].map((g) => [g, "readonly"]),
+      ),
+    },
+  },
 );

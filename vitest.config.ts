@@ -29,7 +29,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**"],
+    exclude: ["test/e2e/**", "test/node/**"],
     globalSetup: ["./test/support/global-setup.ts"],
     setupFiles: ["./test/support/apply-migrations.ts"],
   },

@@ -1,0 +1,57 @@
+/**
+ * Audit verification library: pure, Web Crypto only, the same code in the Worker, the KeyGuard
+ * DO, the public report page and the keyforge-verify CLI. See README.md in this folder.
+ */
+export { AuditError, describeError, type AuditErrorCode, type AuditEvidence } from "./errors";
+export { auditEntrySchema, canonicalEntryBytes, canonicalJson, parseCanonicalEntry, type AuditEntry } from "./canonical-json";
+export {
+  chainEntry,
+  deriveChainKey,
+  genesisHash,
+  nextChainHash,
+  verifyChain,
+  type ChainRecord,
+  type ChainVerification,
+} from "./chain";
+export {
+  consistencyProofFromLeafHashes,
+  emptyRoot,
+  inclusionProofFromLeafHashes,
+  leafHash,
+  nodeHash,
+  rootFromInclusionProof,
+  rootFromLeafHashes,
+  verifyConsistency,
+  verifyInclusion,
+} from "./merkle";
+export {
+  appendLeaf,
+  consistencyProof,
+  inclusionProof,
+  nodesForAppend,
+  rootAt,
+  type MerkleNode,
+  type MerkleNodeStore,
+} from "./merkle-store";
+export { rangeProof, rangeProofFromLeafHashes, rootFromRangeProof, verifyRange, type RangeProof } from "./merkle-range";
+export {
+  generateNoteKeys,
+  noteKeysFromSeed,
+  parseSignerKey,
+  parseVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+} from "./note-keys";
+export { openNote, signNote, type NoteSignature, type OpenedNote } from "./signed-note";
+export {
+  assertCheckpointGrowth,
+  checkpointOrigin,
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCheckpointExtends,
+  type Checkpoint,
+} from "./checkpoint";
+export { auditReportSchema, buildReport, entryLeafHash, type AuditReport, type BuildReportInput } from "./report";
+export { verifyReport, type ReportCheck, type ReportVerification, type VerifyReportOptions } from "./report-verify";
