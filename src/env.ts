@@ -7,6 +7,8 @@ declare global {
       DB: D1Database;
       KEY_GUARD: DurableObjectNamespace<KeyGuard>;
       PROVIDER_POOL: DurableObjectNamespace<ProviderPool>;
+      /** The dashboard's static files (wrangler.toml [assets]); absent when no assets are deployed. */
+      ASSETS?: Fetcher;
 
       OPENAI_BASE_URL: string;
       ANTHROPIC_BASE_URL: string;
@@ -19,6 +21,8 @@ declare global {
       UPSTREAM_TIMEOUT_MS?: string;
       /** Ms between a settle and its hourly usage rollup reaching D1 (default 60000). */
       ROLLUP_FLUSH_MS?: string;
+      /** Origins (comma-separated) of a dashboard hosted elsewhere (e.g. Pages) allowed to call /admin/v1. */
+      DASHBOARD_ORIGINS?: string;
       /** "on" lets custom providers use http: and loopback hosts (local dev and tests only). */
       ALLOW_INSECURE_UPSTREAMS?: string;
 

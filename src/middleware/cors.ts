@@ -1,0 +1,52 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "../env";
+
+/**
+ * CORS. `/v1`: any origin may call it (browser agents using the openai SDK with
+ * `dangerouslyAllowBrowser`); the `vk_` key in the Authorization header is the credential, never a
+ * cookie, so no credentials mode. `/admin/v1`: only the dashboard's origin(s) from `DASHBOARD_ORIGINS`
+ * (comma-separated); the dashboard served by this Worker is same-origin and needs none.
+ */
+
+const EXPOSED = [
+  "x-request-id",
+  "x-keyforge-cost-usd",
+  "retry-after",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+  "x-ratelimit-limit-tokens",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-reset-tokens",
+];
+
+export function agentCors(): MiddlewareHandler<AppEnv> {
+  return cors({
+    origin: "*",
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    // The openai SDK sends x-stainless-* telemetry headers; allow them so its preflight passes.
+    allowHeaders: ["authorization", "content-type", "openai-organization", "openai-project", "x-stainless-*"].flatMap(expandStainless),
+    exposeHeaders: EXPOSED,
+    maxAge: 86_400,
+  });
+}
+
+const STAINLESS = ["arch", "lang", "os", "package-version", "retry-count", "runtime", "runtime-version", "timeout", "helper-method", "poll-helper", "async"];
+
+function expandStainless(header: string): string[] {
+  return header === "x-stainless-*" ? STAINLESS.map((h) => `x-stainless-${h}`) : [header];
+}
+
+export function adminCors(): MiddlewareHandler<AppEnv> {
+  return async function adminCorsMiddleware(c, next) {
+    const allowed = (c.env.DASHBOARD_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+    return cors({
+      origin: (origin) => (allowed.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: ["authorization", "content-type"],
+      exposeHeaders: ["x-request-id"],
+      maxAge: 600,
+    })(c, next);
+  };
+}
