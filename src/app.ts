@@ -3,10 +3,14 @@ import type { AppEnv } from "./env";
 import { GatewayError } from "./errors";
 import { renderError } from "./lib/render-error";
 import { adminAuth } from "./middleware/admin-auth";
+import { adminCors, agentCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { keysRoutes } from "./routes/admin/keys";
 import { pricesRoutes } from "./routes/admin/prices";
+import { providerKeysRoutes } from "./routes/admin/provider-keys";
+import { providersRoutes } from "./routes/admin/providers";
 import { usageRoutes } from "./routes/admin/usage";
+import { vaultRoutes } from "./routes/admin/vault";
 import { chatCompletionsRoute } from "./routes/v1/chat-completions";
 import { modelsRoute } from "./routes/v1/models";
 
@@ -16,13 +20,20 @@ app.use(requestId());
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
+app.use("/v1/*", agentCors());
 app.route("/v1/chat/completions", chatCompletionsRoute);
 app.route("/v1/models", modelsRoute);
 
+app.use("/admin/v1/*", adminCors());
 app.use("/admin/v1/*", adminAuth());
 app.route("/admin/v1/keys", keysRoutes);
 app.route("/admin/v1/usage", usageRoutes);
 app.route("/admin/v1/prices", pricesRoutes);
+app.route("/admin/v1/provider-keys", providerKeysRoutes);
+app.route("/admin/v1/providers", providersRoutes);
+app.route("/admin/v1/vault", vaultRoutes);
+
+// Public, no auth (wrangler.toml [assets] run_worker_first covers both prefixes).
 
 app.notFound((c) => {
   throw new GatewayError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

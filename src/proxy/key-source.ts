@@ -1,34 +1,31 @@
 import type { Env } from "../env";
+import { GatewayError } from "../errors";
+import { candidateKeys, reportAuthFailure, reportRateLimited } from "../pool/key-pool";
 
-/** Where the rotation loop gets provider keys, and where it reports what went wrong with them. */
+/** Where the rotation loop gets provider keys: the provider's pool, or the mock's fixed key. */
 
 export interface KeyCandidate {
   id: string;
   apiKey: string;
 }
 
-export interface KeyChoice {
-  /** Healthy keys in the order to try them. */
-  keys: KeyCandidate[];
-  /** False when the provider has no key at all (as opposed to all cooling down). */
-  configured: boolean;
-  /** Ms until the earliest cooling key recovers, when none is healthy. */
-  retryAfterMs: number | null;
+export interface KeySet extends Iterable<KeyCandidate> {
+  /** False when the provider has no key at all (as opposed to all cooling down or disabled). */
+  readonly configured: boolean;
+  /** The error once every key has failed: 429 with Retry-After while one is cooling down. */
+  exhaustedError(): GatewayError;
 }
 
-const ENV_KEYS: Record<string, keyof Env> = {
-  openai: "OPENAI_API_KEY",
-  anthropic: "ANTHROPIC_API_KEY",
-  gemini: "GEMINI_API_KEY",
+const MOCK_KEYS: KeySet = {
+  configured: true,
+  *[Symbol.iterator]() {
+    yield { id: "mock", apiKey: "mock" };
+  },
+  exhaustedError: () => new GatewayError("upstream_error", "The mock provider failed."),
 };
 
-export async function chooseKeys(env: Env, provider: string): Promise<KeyChoice> {
-  if (provider === "mock") return { keys: [{ id: "mock", apiKey: "mock" }], configured: true, retryAfterMs: null };
-  const name = ENV_KEYS[provider];
-  const apiKey = name ? (env[name] as string | undefined) : undefined;
-  return apiKey ? { keys: [{ id: `env-${provider}`, apiKey }], configured: true, retryAfterMs: null } : { keys: [], configured: false, retryAfterMs: null };
+export function keysFor(env: Env, provider: string, waitUntil?: (p: Promise<unknown>) => void): Promise<KeySet> {
+  return provider === "mock" ? Promise.resolve(MOCK_KEYS) : candidateKeys(env, provider, waitUntil);
 }
 
-export async function reportRateLimited(_env: Env, _provider: string, _keyId: string, _retryAfterMs: number | null): Promise<void> {}
-
-export async function reportKeyRefused(_env: Env, _provider: string, _keyId: string): Promise<void> {}
+export { reportAuthFailure, reportRateLimited };

@@ -2,8 +2,8 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import type { ChatCompletionRequest } from "../openai/schema";
 import type { ResolvedModel } from "../providers/registry";
-import type { AdapterContext, UpstreamFailure } from "../providers/types";
-import { chooseKeys, reportKeyRefused, reportRateLimited } from "./key-source";
+import type { AdapterContext } from "../providers/types";
+import { keysFor, reportAuthFailure, reportRateLimited } from "./key-source";
 import { sendUpstream } from "./upstream-call";
 import { failureToError } from "./upstream-failure";
 
@@ -34,37 +34,27 @@ export async function callWithRotation(
   base: Omit<AdapterContext, "apiKey">,
   abort: AbortController,
   timeoutMs: number,
+  waitUntil?: (p: Promise<unknown>) => void,
 ): Promise<Attempt> {
-  const choice = await chooseKeys(env, route.provider);
-  if (!choice.configured) {
+  const keys = await keysFor(env, route.provider, waitUntil);
+  if (!keys.configured) {
     throw new GatewayError("model_not_found", `No key is configured for the provider '${route.provider}'.`, { param: "model" });
   }
-  let last: { failure: UpstreamFailure; status: number } | null = null;
-  let rateLimited = choice.keys.length === 0;
-  let earliestRetryMs = choice.retryAfterMs;
-  for (const key of choice.keys) {
+  for (const key of keys) {
     const ctx: AdapterContext = { ...base, apiKey: key.apiKey };
     const response = await sendUpstream(route, route.adapter.buildRequest(request, ctx), abort, timeoutMs);
     if (response.ok) return { response, ctx, keyId: key.id };
     const failure = route.adapter.classifyError(response.status, response.headers, await errorBody(response));
-    last = { failure, status: response.status };
     if (failure.kind === "rate_limited") {
-      rateLimited = true;
       await reportRateLimited(env, route.provider, key.id, failure.retryAfterMs);
-      const retry = failure.retryAfterMs ?? 60_000;
-      earliestRetryMs = earliestRetryMs === null ? retry : Math.min(earliestRetryMs, retry);
       continue;
     }
     if (failure.kind === "auth" || failure.kind === "quota_exhausted") {
-      await reportKeyRefused(env, route.provider, key.id);
+      await reportAuthFailure(env, route.provider, key.id);
       continue;
     }
     throw failureToError(failure, response.status);
   }
-  if (rateLimited || last === null) {
-    throw new GatewayError("provider_rate_limited", `Every key of the provider '${route.provider}' is rate limited; retry later.`, {
-      retryAfterSeconds: (earliestRetryMs ?? 60_000) / 1000,
-    });
-  }
-  throw failureToError(last.failure, last.status);
+  // Every key is cooling down or refused: 429 with the pool's earliest recovery while one can recover.
+  throw keys.exhaustedError();
 }

@@ -2,8 +2,9 @@ import { GatewayError } from "../errors";
 import type { UpstreamFailure } from "../providers/types";
 
 /**
- * An upstream failure that rotation could not get past, as the agent sees it. Messages are ours;
- * only the upstream's short error type is shown, never its body.
+ * An upstream failure that key rotation does not handle (rate limits and refused keys rotate; see
+ * rotation.ts), as the agent sees it. Messages are ours; only the upstream's short error type is
+ * shown, never its body.
  */
 export function failureToError(failure: UpstreamFailure, status: number): GatewayError {
   const type = failure.upstreamType ? ` (${failure.upstreamType})` : "";
@@ -15,13 +16,6 @@ export function failureToError(failure: UpstreamFailure, status: number): Gatewa
       return new GatewayError("model_not_found", `The provider does not know this model${type}.`, { param: "model" });
     case "timeout":
       return new GatewayError("upstream_timeout", "The provider timed out.");
-    case "rate_limited":
-      return new GatewayError("provider_rate_limited", "Every key of this provider is rate limited; retry later.", {
-        retryAfterSeconds: (failure.retryAfterMs ?? 60_000) / 1000,
-      });
-    case "auth":
-    case "quota_exhausted":
-      return new GatewayError("upstream_error", `The provider refused every configured key with HTTP ${status}${type}.`);
     case "overloaded":
       return new GatewayError("upstream_error", `The provider is overloaded (HTTP ${status})${type}.`, retry);
     default:

@@ -184,7 +184,8 @@ function blockEvents(index: number, block: Block, failAfterFirst: boolean): stri
 
 function streamBody(message: Json, blocks: Block[], failMidStream: boolean): string[] {
   const usage = message.usage as Json;
-  const startUsage = { ...usage, output_tokens: 1 };
+  // message_start carries the input counts and a placeholder output count, without breakdowns.
+  const startUsage: Json = { ...usage, output_tokens: 1 };
   delete startUsage.output_tokens_details;
   const frames = [sse("message_start", { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } }), sse("ping", {})];
   for (const [i, block] of blocks.entries()) {

@@ -67,7 +67,7 @@ chatCompletionsRoute.post("/", async (c) => {
         model: route.model, baseUrl: route.baseUrl, stream, includeUsage: request.stream_options?.include_usage === true,
         defaultMaxTokens: admission.injectMaxTokens, requestId, created: Math.floor(started / 1000),
       },
-      abort, upstreamTimeoutMs(c.env),
+      abort, upstreamTimeoutMs(c.env), waitUntil,
     );
     if (stream) {
       if (!attempt.response.body) throw new GatewayError("upstream_error", "The provider sent an empty stream.");

@@ -5,7 +5,7 @@ import { isModelAllowed } from "../../policy/model-glob";
 import { BUILTIN_PRICES } from "../../pricing/catalogue";
 import { agentKey } from "../../proxy/agent-auth";
 import { rateLimitHeaders } from "../../proxy/rate-headers";
-import { chooseKeys } from "../../proxy/key-source";
+import { keysFor } from "../../proxy/key-source";
 import { getCatalogue } from "../../providers/catalogue";
 import { mockEnabled } from "../../providers/registry";
 
@@ -19,7 +19,7 @@ async function servedModels(env: Env): Promise<Array<{ id: string; provider: str
   const add = (provider: string, model: string) =>
     out.push({ id: `${provider}/${model}`, provider, names: [model, `${provider}/${model}`, ...(provider === "gemini" ? [`google/${model}`] : [])] });
   for (const provider of ["openai", "anthropic", "gemini"]) {
-    if (!(await chooseKeys(env, provider)).configured) continue;
+    if (!(await keysFor(env, provider)).configured) continue;
     for (const model of Object.keys(BUILTIN_PRICES[provider] ?? {})) add(provider, model);
   }
   if (mockEnabled(env)) for (const model of Object.keys(BUILTIN_PRICES.mock ?? {})) add("mock", model);
