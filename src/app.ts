@@ -6,6 +6,7 @@ import { adminAuth } from "./middleware/admin-auth";
 import { adminCors, agentCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { keysRoutes } from "./routes/admin/keys";
+import { openApiRoutes } from "./routes/admin/openapi";
 import { pricesRoutes } from "./routes/admin/prices";
 import { providerKeysRoutes } from "./routes/admin/provider-keys";
 import { providersRoutes } from "./routes/admin/providers";
@@ -32,6 +33,7 @@ app.route("/admin/v1/prices", pricesRoutes);
 app.route("/admin/v1/provider-keys", providerKeysRoutes);
 app.route("/admin/v1/providers", providersRoutes);
 app.route("/admin/v1/vault", vaultRoutes);
+app.route("/admin/v1/openapi.json", openApiRoutes);
 
 // Public, no auth (wrangler.toml [assets] run_worker_first covers both prefixes).
 

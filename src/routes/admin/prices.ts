@@ -17,7 +17,7 @@ import { invalidateCatalogue } from "../../providers/catalogue";
 export const pricesRoutes = new Hono<AppEnv>();
 
 const usdPerMtok = z.number().nonnegative().max(100_000);
-const priceInput = z.strictObject({
+export const priceInput = z.strictObject({
   model: z.string().regex(/^[a-z0-9-]{1,32}\/[A-Za-z0-9._:@/-]{1,200}$/, "must be 'provider/model'"),
   input_usd_per_mtok: usdPerMtok,
   output_usd_per_mtok: usdPerMtok,

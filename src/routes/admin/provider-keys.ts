@@ -23,7 +23,7 @@ export const providerKeysRoutes = new Hono<AppEnv>();
 const BUILTIN_KEY_PROVIDERS: Record<string, string> = { openai: "openai", anthropic: "anthropic", gemini: "gemini", google: "gemini" };
 
 const label = z.string().trim().min(1).max(128);
-const createInput = z.strictObject({
+export const createProviderKeyInput = z.strictObject({
   provider: z.string().min(1).max(64),
   // Shape only; the zod messages never echo the value, so a rejected key does not come back.
   key: z.string().min(8).max(1024).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
@@ -75,7 +75,7 @@ async function findKey(env: Env, id: string): Promise<{ provider: string; row: K
 }
 
 providerKeysRoutes.post("/", async (c) => {
-  const input = await readBody(c, createInput);
+  const input = await readBody(c, createProviderKeyInput);
   const provider = await resolveProvider(c.env, input.provider);
   const id = `pk_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
   const ciphertext = await requireVault(c.env).encrypt(input.key, { provider, id });

@@ -19,7 +19,7 @@ export const providersRoutes = new Hono<AppEnv>();
 /** Names that would shadow a built-in provider or alias in `provider/model` routing. */
 const RESERVED = new Set(["openai", "anthropic", "google", "gemini", "mock"]);
 
-const createInput = z.strictObject({
+export const createProviderInput = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, "must be 1-32 characters of a-z, 0-9 and '-'")
@@ -46,7 +46,7 @@ function builtins(env: Env) {
 }
 
 providersRoutes.post("/", async (c) => {
-  const input = await readBody(c, createInput);
+  const input = await readBody(c, createProviderInput);
   const checked = checkUpstreamBaseUrl(input.base_url, { allowInsecure: c.env.ALLOW_INSECURE_UPSTREAMS === "on" });
   if (!checked.ok) throw new GatewayError("invalid_request", `Invalid 'base_url': ${checked.reason}.`, { param: "base_url" });
   const row = { name: input.name, type: input.type, baseUrl: checked.url, createdAt: Date.now() };

@@ -15,7 +15,7 @@ export const usageRoutes = new Hono<AppEnv>();
 
 const DAY = 86_400_000;
 
-const querySchema = z.strictObject({
+export const usageQuery = z.strictObject({
   key_id: z.string().min(1).max(64).optional(),
   model: z.string().min(1).max(256).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -24,7 +24,7 @@ const querySchema = z.strictObject({
 });
 
 usageRoutes.get("/", async (c) => {
-  const q = parseWith(querySchema, c.req.query());
+  const q = parseWith(usageQuery, c.req.query());
   const to = q.to ? Date.parse(q.to) : Date.now();
   const from = q.from ? Date.parse(q.from) : to - 7 * DAY;
   const bucket = q.granularity === "day" ? sql<number>`(${usageRollups.hour} / ${DAY}) * ${DAY}` : sql<number>`${usageRollups.hour}`;
