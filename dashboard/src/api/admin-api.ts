@@ -1,0 +1,72 @@
+import * as z from "zod/mini";
+import type { ApiClient } from "./client";
+import {
+  auditPageSchema,
+  createdKeySchema,
+  listOf,
+  providerKeySchema,
+  providerSchema,
+  reportLinkSchema,
+  usageResponseSchema,
+  verifyResultSchema,
+  virtualKeySchema,
+} from "./schemas";
+
+/** The admin API, one function per route (design.md, "Admin API"). */
+
+export interface KeyPolicyInput {
+  name?: string;
+  models?: string[];
+  monthly_token_quota?: number | null;
+  spend_cap_usd?: number | null;
+  rpm?: number | null;
+  tpm?: number | null;
+  expires_at?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface UsageQuery {
+  key_id?: string;
+  from: string;
+  to: string;
+  granularity: "hour" | "day";
+}
+
+const seg = encodeURIComponent;
+const deletedSchema = z.object({ id: z.string() });
+
+export function adminApi(client: ApiClient) {
+  return {
+    listKeys: async () => (await client.request(listOf(virtualKeySchema), "GET", "/admin/v1/keys")).data,
+    createKey: (input: KeyPolicyInput & { name: string }) => client.request(createdKeySchema, "POST", "/admin/v1/keys", input),
+    updateKey: (id: string, input: KeyPolicyInput) => client.request(virtualKeySchema, "PATCH", `/admin/v1/keys/${seg(id)}`, input),
+    revokeKey: (id: string) => client.request(virtualKeySchema, "POST", `/admin/v1/keys/${seg(id)}/revoke`),
+
+    listProviderKeys: async () => (await client.request(listOf(providerKeySchema), "GET", "/admin/v1/provider-keys")).data,
+    addProviderKey: (input: { provider: string; key: string; name?: string; scope?: string }) =>
+      client.request(providerKeySchema, "POST", "/admin/v1/provider-keys", input),
+    deleteProviderKey: (id: string) => client.request(deletedSchema, "DELETE", `/admin/v1/provider-keys/${seg(id)}`),
+    enableProviderKey: (id: string) => client.request(providerKeySchema, "POST", `/admin/v1/provider-keys/${seg(id)}/enable`),
+
+    listProviders: async () => (await client.request(listOf(providerSchema), "GET", "/admin/v1/providers")).data,
+    addProvider: (input: { name: string; type: "openai-compatible"; base_url: string }) =>
+      client.request(providerSchema, "POST", "/admin/v1/providers", input),
+
+    usage: (query: UsageQuery) => {
+      const params = new URLSearchParams({ from: query.from, to: query.to, granularity: query.granularity });
+      if (query.key_id) params.set("key_id", query.key_id);
+      return client.request(usageResponseSchema, "GET", `/admin/v1/usage?${params.toString()}`);
+    },
+
+    auditPage: (keyId: string, after: number | null, limit: number) => {
+      const params = new URLSearchParams({ limit: String(limit) });
+      if (after !== null) params.set("after", String(after));
+      return client.request(auditPageSchema, "GET", `/admin/v1/keys/${seg(keyId)}/audit?${params.toString()}`);
+    },
+    verifyAudit: (keyId: string) => client.request(verifyResultSchema, "POST", `/admin/v1/keys/${seg(keyId)}/audit/verify`, {}),
+    shareReport: (keyId: string, range: { from_seq?: number; to_seq?: number }) =>
+      client.request(reportLinkSchema, "POST", `/admin/v1/keys/${seg(keyId)}/audit/reports`, range),
+  };
+}
+
+export type AdminApi = ReturnType<typeof adminApi>;

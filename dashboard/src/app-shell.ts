@@ -1,0 +1,66 @@
+import type { AdminApi } from "./api/admin-api";
+import { button, h, render, type Child } from "./lib/dom";
+import { currentRoute, onRouteChange, routeHref, type Route } from "./lib/router";
+import { auditPage } from "./pages/audit-page";
+import { keysPage } from "./pages/keys-page";
+import type { Page } from "./pages/page";
+import { providerKeysPage } from "./pages/provider-keys-page";
+import { usagePage } from "./pages/usage-page";
+import { brandMark } from "./ui/brand";
+import { toastRegion } from "./ui/toast";
+
+/** Header, navigation and the page outlet. Switching pages disposes the old one's timers. */
+
+const NAV: Array<{ route: Route; label: string }> = [
+  { route: { page: "keys" }, label: "Virtual keys" },
+  { route: { page: "provider-keys" }, label: "Provider keys" },
+  { route: { page: "usage", keyId: null }, label: "Usage" },
+  { route: { page: "audit", keyId: null }, label: "Audit" },
+];
+
+function mountPage(api: AdminApi, route: Route): Page {
+  switch (route.page) {
+    case "keys":
+      return keysPage({ api, route });
+    case "provider-keys":
+      return providerKeysPage({ api, route });
+    case "usage":
+      return usagePage({ api, route });
+    case "audit":
+      return auditPage({ api, route });
+  }
+}
+
+export function appShell(api: AdminApi, signOut: () => void): { el: HTMLElement; dispose: () => void } {
+  const links = NAV.map((item) => h("a", { attrs: { href: routeHref(item.route), "data-page": item.route.page } }, item.label));
+  const main = h("main", { class: "main", attrs: { id: "main", tabindex: -1 } });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "brand", attrs: { href: "#/keys" } }, brandMark(), "KeyForge"),
+    h("nav", { attrs: { "aria-label": "Main" } }, h("ul", {}, ...links.map((a): Child => h("li", {}, a)))),
+    button("Sign out", signOut, { class: "ghost sign-out" }),
+  );
+  let page: Page | null = null;
+
+  const show = (route: Route, moveFocus: boolean) => {
+    page?.dispose?.();
+    page = mountPage(api, route);
+    render(main, page.el);
+    for (const link of links) {
+      if (link.dataset.page === route.page) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    // Announce the new page to assistive technology by moving focus to its heading.
+    if (moveFocus) main.querySelector<HTMLElement>("h1")?.focus();
+  };
+  const stop = onRouteChange((route) => show(route, true));
+  show(currentRoute(), false);
+  return {
+    el: h("div", { class: "shell" }, header, main, toastRegion()),
+    dispose: () => {
+      stop();
+      page?.dispose?.();
+    },
+  };
+}
