@@ -65,8 +65,11 @@ export class ProviderPool extends DurableObject<Cloudflare.Env> {
     return this.build();
   }
 
-  /** A 401/403 on `keyId`: disabled until an admin enables it again. Other keys are untouched. */
-  async reportAuthFailure(keyId: string): Promise<PoolSnapshot> {
+  /**
+   * Disabled until an admin enables it again: after the provider refused the key (401/403), or by
+   * an admin. Other keys are untouched.
+   */
+  async disable(keyId: string): Promise<PoolSnapshot> {
     await this.ensureLoaded();
     const key = this.find(keyId);
     if (!key) return this.build();

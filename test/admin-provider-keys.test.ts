@@ -86,8 +86,8 @@ describe("admin: provider keys", () => {
 
   it("re-enables a disabled key, vault or environment", async () => {
     const k = await addKey({ provider: "gemini", key: secret("enable") });
-    await env.PROVIDER_POOL.getByName("gemini").reportAuthFailure(k.id as string);
-    await env.PROVIDER_POOL.getByName("gemini").reportAuthFailure("env-gemini");
+    await env.PROVIDER_POOL.getByName("gemini").disable(k.id as string);
+    await env.PROVIDER_POOL.getByName("gemini").disable("env-gemini");
     const listed = await call("/provider-keys");
     expect(listed.body.data!.find((x) => x.id === k.id)?.status).toBe("disabled");
 
@@ -97,6 +97,17 @@ describe("admin: provider keys", () => {
     const envEnabled = await call("/provider-keys/env-gemini/enable", { method: "POST" });
     expect(envEnabled.body).toMatchObject({ id: "env-gemini", source: "env", status: "healthy" });
     expect((await call("/provider-keys/pk_000000000000000000000000/enable", { method: "POST" })).status).toBe(404);
+  });
+
+  it("an admin disables a key: it is skipped until enabled again", async () => {
+    const k = await addKey({ provider: "anthropic", key: secret("disable") });
+    const disabled = await call(`/provider-keys/${k.id}/disable`, { method: "POST" });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ id: k.id, status: "disabled" });
+    expect([...(await candidateKeys(env, "anthropic"))].map((c) => c.id)).not.toContain(k.id);
+    expect((await call(`/provider-keys/${k.id}/enable`, { method: "POST" })).body).toMatchObject({ status: "healthy" });
+    expect([...(await candidateKeys(env, "anthropic"))].map((c) => c.id)).toContain(k.id);
+    expect((await call("/provider-keys/pk_000000000000000000000000/disable", { method: "POST" })).status).toBe(404);
   });
 
   it("deletes a key from D1 and from the pool", async () => {
@@ -175,7 +186,7 @@ describe("admin: providers", () => {
 
 describe("admin: auth", () => {
   it.each([
-    ["GET", "/provider-keys"], ["POST", "/provider-keys"], ["DELETE", "/provider-keys/pk_x"], ["POST", "/provider-keys/pk_x/enable"],
+    ["GET", "/provider-keys"], ["POST", "/provider-keys"], ["DELETE", "/provider-keys/pk_x"], ["POST", "/provider-keys/pk_x/enable"], ["POST", "/provider-keys/pk_x/disable"],
     ["GET", "/providers"], ["POST", "/providers"], ["POST", "/vault/rewrap"],
   ])("401 for %s %s without or with a wrong admin token", async (method, path) => {
     const attempts: Array<Record<string, string>> = [{}, { authorization: "Bearer wrong-token" }, { authorization: TEST_SECRETS.ADMIN_TOKEN }];

@@ -103,7 +103,7 @@ describe("ProviderPool DO", () => {
     const provider = uniqueProvider("auth");
     await insertKeys(provider, [{ id: "k1" }, { id: "k2" }]);
     const { stub, clock } = await poolWithClock(provider);
-    const disabled = await stub.reportAuthFailure(rowId(provider, "k1"));
+    const disabled = await stub.disable(rowId(provider, "k1"));
     expect(byId(disabled)).toEqual({ k1: { status: "disabled", cooldownUntil: null }, k2: { status: "healthy", cooldownUntil: null } });
     clock.t += 7 * 24 * 3_600_000;
     await stub.reportRateLimited(rowId(provider, "k1"), 1_000);
@@ -116,7 +116,7 @@ describe("ProviderPool DO", () => {
     const [key] = (await stub.snapshot()).keys;
     expect(key).toMatchObject({ id: "env-anthropic", scope: "env", source: "env", ciphertext: null, status: "healthy" });
     expect(key!.last4).toBe(env.ANTHROPIC_API_KEY!.slice(-4));
-    expect((await stub.reportAuthFailure("env-anthropic")).keys[0]!.status).toBe("disabled");
+    expect((await stub.disable("env-anthropic")).keys[0]!.status).toBe("disabled");
     expect((await stub.enable("env-anthropic")).keys[0]!.status).toBe("healthy");
   });
 
@@ -135,7 +135,7 @@ describe("ProviderPool DO", () => {
     expect(reloaded.keys.map((k) => short(reloaded, k.id))).toEqual(["k1", "k2", "k3"]);
     expect(reloaded.version).toBeGreaterThan(first.version);
 
-    await stub.reportAuthFailure(rowId(provider, "k1"));
+    await stub.disable(rowId(provider, "k1"));
     await env.DB.prepare("DELETE FROM provider_keys WHERE id = ?").bind(rowId(provider, "k1")).run();
     expect(Object.keys(byId(await stub.reload()))).toEqual(["k2", "k3"]);
     // A key re-created under the same id starts healthy: the old health row was dropped.
@@ -213,7 +213,7 @@ describe("Worker-side key pool", () => {
     await insertKeys(provider, [{ id: "k1" }, { id: "k2" }]);
     await candidateKeys(env, provider);
     // Changed behind the isolate's back (straight on the DO): not visible until the TTL passes.
-    await env.PROVIDER_POOL.getByName(provider).reportAuthFailure(rowId(provider, "k1"));
+    await env.PROVIDER_POOL.getByName(provider).disable(rowId(provider, "k1"));
     expect([...(await candidateKeys(env, provider))].map((c) => c.id).sort()).toEqual([rowId(provider, "k1"), rowId(provider, "k2")]);
   });
 

@@ -184,5 +184,5 @@ export function reportRateLimited(env: Env, provider: string, keyId: string, ret
 
 /** A 401/403 on `keyId`: the key is disabled until an admin re-enables it. */
 export function reportAuthFailure(env: Env, provider: string, keyId: string): Promise<void> {
-  return report(provider, keyId, () => poolStub(env, provider).reportAuthFailure(keyId), "disabled");
+  return report(provider, keyId, () => poolStub(env, provider).disable(keyId), "disabled");
 }

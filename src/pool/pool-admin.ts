@@ -25,13 +25,16 @@ export async function poolSnapshot(env: Env, provider: string): Promise<PoolSnap
   return acceptSnapshot(await poolStub(env, provider).snapshot());
 }
 
-/** Re-enables a key (healthy, cooldown cleared). Reloads first if the pool has not seen the key yet. */
-export async function enableKey(env: Env, provider: string, keyId: string): Promise<PoolSnapshot> {
-  let snapshot = await poolStub(env, provider).enable(keyId);
+/**
+ * An admin enables (healthy, cooldown cleared) or disables a key. Reloads first if the pool has
+ * not seen the key yet (the reload after it was added failed).
+ */
+export async function setKeyEnabled(env: Env, provider: string, keyId: string, enabled: boolean): Promise<PoolSnapshot> {
+  const apply = () => (enabled ? poolStub(env, provider).enable(keyId) : poolStub(env, provider).disable(keyId));
+  let snapshot = await apply();
   if (!snapshot.keys.some((k) => k.id === keyId)) {
-    // The reload after the key was added failed: catch up with D1, then enable.
     await reloadPool(env, provider);
-    snapshot = await poolStub(env, provider).enable(keyId);
+    snapshot = await apply();
   }
   return acceptSnapshot(snapshot);
 }

@@ -219,6 +219,8 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("admin dashboard (Chromium +
 
     await revoked.getByRole("button", { name: /^Enable / }).click();
     await expect.poll(() => textOf(revoked.getByTestId("provider-key-status")), WAIT).toBe("healthy");
+    await revoked.getByRole("button", { name: /^Disable / }).click();
+    await expect.poll(() => textOf(revoked.getByTestId("provider-key-status")), WAIT).toBe("disabled");
     await revoked.getByRole("button", { name: /^Delete / }).click();
     await page.getByTestId("confirm-delete-provider-key").getByRole("button", { name: "Delete key" }).click();
     await expect.poll(() => revoked.count(), WAIT).toBe(0);

@@ -46,7 +46,8 @@ export function adminApi(client: ApiClient) {
     addProviderKey: (input: { provider: string; key: string; name?: string; scope?: string }) =>
       client.request(providerKeySchema, "POST", "/admin/v1/provider-keys", input),
     deleteProviderKey: (id: string) => client.request(deletedSchema, "DELETE", `/admin/v1/provider-keys/${seg(id)}`),
-    enableProviderKey: (id: string) => client.request(providerKeySchema, "POST", `/admin/v1/provider-keys/${seg(id)}/enable`),
+    setProviderKeyEnabled: (id: string, enabled: boolean) =>
+      client.request(providerKeySchema, "POST", `/admin/v1/provider-keys/${seg(id)}/${enabled ? "enable" : "disable"}`),
 
     listProviders: async () => (await client.request(listOf(providerSchema), "GET", "/admin/v1/providers")).data,
     addProvider: (input: { name: string; type: "openai-compatible"; base_url: string }) =>

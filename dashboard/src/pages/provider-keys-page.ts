@@ -23,7 +23,7 @@ export function providerKeysPage({ api }: PageContext): Page {
   const loadKeys = async () => {
     try {
       const keys = await api.listProviderKeys();
-      render(keysBox, keys.length === 0 ? empty("No provider keys yet.", "Add a key to build a pool for a provider. With the mock provider (local dev) no key is needed.") : providerKeysTable(keys, { enable, remove }));
+      render(keysBox, keys.length === 0 ? empty("No provider keys yet.", "Add a key to build a pool for a provider. With the mock provider (local dev) no key is needed.") : providerKeysTable(keys, { setEnabled, remove }));
     } catch (error) {
       render(keysBox, errorBox(error, "Could not load provider keys"));
     }
@@ -37,12 +37,12 @@ export function providerKeysPage({ api }: PageContext): Page {
     }
   };
 
-  const enable = async (key: ProviderKey) => {
+  const setEnabled = async (key: ProviderKey, enabled: boolean) => {
     try {
-      await api.enableProviderKey(key.id);
-      toast(`${key.provider} key …${key.last4} enabled.`);
+      await api.setProviderKeyEnabled(key.id, enabled);
+      toast(`${key.provider} key …${key.last4} ${enabled ? "enabled" : "disabled"}.`);
     } catch (error) {
-      render(keysBox, errorBox(error, "Could not enable the key"));
+      render(keysBox, errorBox(error, `Could not ${enabled ? "enable" : "disable"} the key`));
       return;
     }
     await loadKeys();
@@ -99,7 +99,7 @@ export function providerKeysPage({ api }: PageContext): Page {
     h(
       "p",
       { class: "muted note" },
-      "A key that answers 401/403 is disabled and stays out of rotation until you enable it. Keys cool down and come back by themselves. Keys cannot be disabled by hand: the gateway has no disable route yet.",
+      "A disabled key stays out of rotation until you enable it; the gateway disables a key itself when its provider answers 401/403. Rate-limited keys cool down (with their whole scope) and come back by themselves.",
     ),
     h(
       "div",

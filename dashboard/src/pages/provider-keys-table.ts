@@ -6,12 +6,12 @@ import { cell, dataTable, rowHeader } from "../ui/table";
 
 /**
  * Provider keys with live pool status. A cooling-down key shows a countdown (`data-cooldown-until`,
- * updated every second by the page). The gateway has no disable route: Enable is offered for
- * disabled keys only (a key is disabled automatically when its provider answers 401/403).
+ * updated every second by the page). A disabled key (by an admin, or because its provider answered
+ * 401/403) offers Enable; any other key offers Disable.
  */
 
 export interface ProviderKeyActions {
-  enable: (key: ProviderKey) => void;
+  setEnabled: (key: ProviderKey, enabled: boolean) => void;
   remove: (key: ProviderKey) => void;
 }
 
@@ -47,7 +47,9 @@ function row(key: ProviderKey, actions: ProviderKeyActions): HTMLTableRowElement
       h(
         "div",
         { class: "row-actions" },
-        key.status === "disabled" ? button("Enable", () => actions.enable(key), { class: "primary", attrs: { "aria-label": `Enable ${label}` } }) : null,
+        key.status === "disabled"
+          ? button("Enable", () => actions.setEnabled(key, true), { class: "primary", attrs: { "aria-label": `Enable ${label}` } })
+          : button("Disable", () => actions.setEnabled(key, false), { attrs: { "aria-label": `Disable ${label}` } }),
         isEnv ? null : button("Delete", () => actions.remove(key), { class: "danger", attrs: { "aria-label": `Delete ${label}` } }),
       ),
     ),

@@ -80,6 +80,9 @@ const paths: Json = {
   "/admin/v1/provider-keys/{id}/enable": {
     post: admin("Re-enable a disabled or cooling key", { "200": json(ref("ProviderKey")), "404": adminError("No such key") }, { parameters: [idParam()] }),
   },
+  "/admin/v1/provider-keys/{id}/disable": {
+    post: admin("Disable a key until it is enabled again", { "200": json(ref("ProviderKey")), "404": adminError("No such key") }, { parameters: [idParam()] }),
+  },
   "/admin/v1/providers": {
     post: admin("Add a custom OpenAI-compatible provider", { "201": json({ type: "object" }, "Created"), "409": adminError("Name taken") }, { requestBody: body(createProviderInput) }),
     get: admin("Built-in and custom providers", { "200": json({ type: "object" }) }),

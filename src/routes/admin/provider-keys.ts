@@ -8,7 +8,7 @@ import { GatewayError } from "../../errors";
 import { toHex } from "../../lib/bytes";
 import { readBody } from "../../lib/request-body";
 import { forgetDecrypted } from "../../pool/key-pool";
-import { enableKey, poolSnapshot, reloadPool } from "../../pool/pool-admin";
+import { setKeyEnabled, poolSnapshot, reloadPool } from "../../pool/pool-admin";
 import { ENV_KEY_VARS, envKeyId, envKeyOf, type PoolKey, type PoolSnapshot } from "../../pool/types";
 import { requireVault } from "../../vault/require-vault";
 
@@ -108,12 +108,14 @@ providerKeysRoutes.delete("/:id", async (c) => {
   return c.json({ id: row.id, object: "provider_key" as const, deleted: true });
 });
 
-providerKeysRoutes.post("/:id/enable", async (c) => {
-  const { provider, row } = await findKey(c.env, c.req.param("id"));
-  const id = row?.id ?? envKeyId(provider);
-  const snapshot = await enableKey(c.env, provider, id);
-  const key = snapshot.keys.find((k) => k.id === id);
-  if (row) return c.json(rowView(row, snapshot));
-  if (!key) throw new GatewayError("not_found", `No provider key with id '${id}'.`);
-  return c.json(keyView(provider, key, key));
-});
+for (const [action, enabled] of [["enable", true], ["disable", false]] as const) {
+  providerKeysRoutes.post(`/:id/${action}`, async (c) => {
+    const { provider, row } = await findKey(c.env, c.req.param("id"));
+    const id = row?.id ?? envKeyId(provider);
+    const snapshot = await setKeyEnabled(c.env, provider, id, enabled);
+    const key = snapshot.keys.find((k) => k.id === id);
+    if (row) return c.json(rowView(row, snapshot));
+    if (!key) throw new GatewayError("not_found", `No provider key with id '${id}'.`);
+    return c.json(keyView(provider, key, key));
+  });
+}
