@@ -7,7 +7,7 @@ import type { UsageRollup as Rollup } from "../src/usage/rollups";
  * `await` between them commit atomically, which is what keeps a charge and its audit entry together.
  */
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
@@ -16,9 +16,12 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS reservations (request_id TEXT PRIMARY KEY, period TEXT NOT NULL, tokens INTEGER NOT NULL,
      cost_micros INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, stream INTEGER NOT NULL,
      admitted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
-  `CREATE INDEX IF NOT EXISTS reservations_expiry ON reservations (expires_at)`,
+  `DROP INDEX IF EXISTS reservations_expiry`, // was only read at start-up; cost a write on every admit and settle
   `CREATE TABLE IF NOT EXISTS rate_state (id INTEGER PRIMARY KEY CHECK (id = 1), rpm_tat REAL NOT NULL, tpm_tat REAL NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS audit_entries (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT)`,
+  // v2: the sealed Merkle tree and the signed checkpoints (see key-guard-audit-store.ts).
+  `CREATE TABLE IF NOT EXISTS audit_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, verifier_key TEXT NOT NULL, signed_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS rollups (hour INTEGER NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL,
      prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_micros INTEGER NOT NULL, PRIMARY KEY (hour, model))`,
 ];
@@ -106,15 +109,6 @@ export class KeyGuardStore {
 
   saveRate(rate: RateState): void {
     this.sql.exec(`INSERT OR REPLACE INTO rate_state (id, rpm_tat, tpm_tat) VALUES (1, ?, ?)`, rate.rpmTat, rate.tpmTat);
-  }
-
-  nextAuditSeq(): number {
-    const row = this.sql.exec<{ seq: number | null }>(`SELECT max(seq) AS seq FROM audit_entries`).toArray()[0];
-    return (row?.seq ?? -1) + 1;
-  }
-
-  appendAudit(seq: number, entryJson: string): void {
-    this.sql.exec(`INSERT INTO audit_entries (seq, entry) VALUES (?, ?)`, seq, entryJson);
   }
 
   addRollup(r: Rollup): void {

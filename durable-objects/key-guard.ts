@@ -7,6 +7,9 @@ import { hourOf, periodOf } from "../src/policy/period";
 import { flushRollups } from "../src/usage/rollups";
 import { statusOf } from "../src/errors";
 import { KeyGuardStore, type Reservation } from "./key-guard-store";
+import { AuditLog, AuditUnavailable, auditFailure, type AuditEnv, type AuditPageResult } from "./key-guard-audit";
+import { AuditStore } from "./key-guard-audit-store";
+import { AuditCheckpoints, type AuditCheckpointResult, type AuditRange, type AuditReportResult } from "./key-guard-checkpoints";
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
@@ -18,7 +21,10 @@ type AuditStatus = number | "expired";
 /**
  * One per virtual key: the authority for its policy, monthly ledger, reservations, rate limits and
  * audit log. `admit` and `settle` run synchronously inside the object (no await between the check and
- * the write), so concurrent requests are serialised and can never pass a cap together.
+ * the write), so concurrent requests are serialised and can never pass a cap together. The audit
+ * entry is written in that same synchronous step; its chain hash and Merkle nodes follow
+ * asynchronously and deterministically (key-guard-audit.ts), and checkpoints are signed by the alarm
+ * or on demand (key-guard-checkpoints.ts).
  */
 export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private readonly store: KeyGuardStore;
@@ -26,22 +32,34 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private recordLoad: Promise<KeyRecord | null> | null = null;
   private rate: RateState = { rpmTat: 0, tpmTat: 0 };
   private reservations = new Map<string, Reservation>();
-  private nextSeq = 0;
   private alarmAt: number | null = null;
+  /** The audit log; public so tests can hold its sealer (`auditLog.paused`). */
+  readonly auditLog: AuditLog;
+  private readonly checkpoints: AuditCheckpoints;
 
   /** The clock. Tests replace it through `runInDurableObject` to drive time without sleeping. */
   now: () => number = () => Date.now();
+  /** Audit secrets and vars. Tests replace it through `runInDurableObject` to rotate or remove keys. */
+  auditEnv: AuditEnv;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.store = new KeyGuardStore(ctx.storage.sql);
+    this.auditEnv = env;
+    const auditStore = new AuditStore(ctx.storage.sql);
+    const keyId = () => this.record?.id ?? null;
+    this.auditLog = new AuditLog(auditStore, () => this.auditEnv, keyId);
+    this.checkpoints = new AuditCheckpoints(auditStore, this.auditLog, () => this.auditEnv, keyId);
     void ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       this.record = this.store.loadRecord();
       this.rate = this.store.loadRate();
       for (const r of this.store.reservations()) this.reservations.set(r.requestId, r);
-      this.nextSeq = this.store.nextAuditSeq();
+      // Rows a previous instance appended but did not seal are sealed now (after this block).
+      this.auditLog.load();
+      this.checkpoints.load(this.now());
       this.alarmAt = await ctx.storage.getAlarm();
+      if (this.checkpoints.nextDue !== null) this.scheduleAlarm(this.checkpoints.nextDue);
     });
   }
 
@@ -63,7 +81,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now);
     if (!decision.ok) {
       if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
-        this.audit(record.id, now, req, statusOf(decision.code), 0, 0, 0, 0);
+        this.recordAudit(record.id, now, req, statusOf(decision.code), 0, 0, 0, 0);
       }
       return { ok: false, code: decision.code, message: decision.message, rate: decision.info, ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }) };
     }
@@ -90,7 +108,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
       this.store.saveRate(this.rate);
     }
-    this.audit(this.record.id, now, { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
+    this.recordAudit(this.record.id, now, { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
       req.status, req.promptTokens, req.completionTokens, req.costMicros, req.latencyMs);
     this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: req.promptTokens, completionTokens: req.completionTokens, costMicros: req.costMicros });
     this.scheduleAlarm(now + this.rollupFlushMs());
@@ -127,7 +145,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       if (reservation.expiresAt > now || !this.record) continue;
       // The isolate that admitted it is gone: charge the whole reservation, audit it as expired.
       this.close(reservation, reservation.tokens, reservation.costMicros);
-      this.audit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
+      this.recordAudit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
       this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: reservation.tokens, completionTokens: 0, costMicros: reservation.costMicros });
     }
     const pending = this.store.pendingRollups();
@@ -135,8 +153,36 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       await flushRollups(this.env.DB, this.record.id, pending);
       this.store.clearRollups(pending);
     }
-    const next = Math.min(...[...this.reservations.values()].map((r) => r.expiresAt), this.store.pendingRollups().length > 0 ? now + this.rollupFlushMs() : Infinity);
+    await this.checkpoints.signIfDue(now);
+    const next = Math.min(
+      ...[...this.reservations.values()].map((r) => r.expiresAt),
+      this.store.pendingRollups().length > 0 ? now + this.rollupFlushMs() : Infinity,
+      this.checkpoints.nextDue ?? Infinity,
+    );
     if (Number.isFinite(next)) this.scheduleAlarm(next);
+  }
+
+  /** Admin: up to `limit` audit rows after seq `after`, all sealed first, and the head. */
+  async auditPage(keyId: string, after: number, limit: number): Promise<AuditPageResult> {
+    if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    try {
+      return await this.auditLog.page(after, limit);
+    } catch (error) {
+      if (error instanceof AuditUnavailable) return auditFailure("unavailable", error.message);
+      throw error;
+    }
+  }
+
+  /** A signed checkpoint of the whole log (the latest if current, else a fresh one). */
+  async auditCheckpoint(keyId: string): Promise<AuditCheckpointResult> {
+    if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    return this.checkpoints.ensure(this.now());
+  }
+
+  /** A shareable report of a range of the log, against a freshly signed checkpoint. */
+  async auditReport(keyId: string, range: AuditRange): Promise<AuditReportResult> {
+    if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    return this.checkpoints.report(range, this.now());
   }
 
   private rollupFlushMs(): number {
@@ -150,18 +196,18 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.store.charge(reservation.period, tokens, costMicros);
   }
 
-  private audit(
+  /** Appends the entry in the caller's synchronous step; sealing and checkpoints follow later. */
+  private recordAudit(
     keyId: string, ts: number,
     req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "stream">,
     status: AuditStatus, promptTokens: number, completionTokens: number, costMicros: number, latencyMs: number,
   ): void {
-    const seq = this.nextSeq++;
-    const entry = {
-      v: 1, key_id: keyId, seq, ts, request_id: req.requestId, model: req.model, provider: req.provider, status,
-      prompt_tokens: promptTokens, completion_tokens: completionTokens, cost_micros: costMicros,
-      latency_ms: Math.max(0, Math.round(latencyMs)), stream: req.stream,
-    };
-    this.store.appendAudit(seq, JSON.stringify(entry));
+    this.auditLog.append({
+      keyId, ts, requestId: req.requestId, model: req.model, provider: req.provider, stream: req.stream, status,
+      promptTokens, completionTokens, costMicros, latencyMs,
+    });
+    const due = this.checkpoints.noteGrowth(ts);
+    if (due !== null) this.scheduleAlarm(due);
   }
 
   private reservedIn(period: string): Totals {

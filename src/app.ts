@@ -5,6 +5,7 @@ import { renderError } from "./lib/render-error";
 import { adminAuth } from "./middleware/admin-auth";
 import { adminCors, agentCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
+import { auditRoutes } from "./routes/admin/audit";
 import { keysRoutes } from "./routes/admin/keys";
 import { openApiRoutes } from "./routes/admin/openapi";
 import { pricesRoutes } from "./routes/admin/prices";
@@ -14,6 +15,8 @@ import { usageRoutes } from "./routes/admin/usage";
 import { vaultRoutes } from "./routes/admin/vault";
 import { chatCompletionsRoute } from "./routes/v1/chat-completions";
 import { modelsRoute } from "./routes/v1/models";
+import { reportsRoutes } from "./routes/reports";
+import { wellKnownRoutes } from "./routes/well-known";
 
 export const app = new Hono<AppEnv>();
 
@@ -28,6 +31,7 @@ app.route("/v1/models", modelsRoute);
 app.use("/admin/v1/*", adminCors());
 app.use("/admin/v1/*", adminAuth());
 app.route("/admin/v1/keys", keysRoutes);
+app.route("/admin/v1/keys", auditRoutes);
 app.route("/admin/v1/usage", usageRoutes);
 app.route("/admin/v1/prices", pricesRoutes);
 app.route("/admin/v1/provider-keys", providerKeysRoutes);
@@ -36,6 +40,8 @@ app.route("/admin/v1/vault", vaultRoutes);
 app.route("/admin/v1/openapi.json", openApiRoutes);
 
 // Public, no auth (wrangler.toml [assets] run_worker_first covers both prefixes).
+app.route("/reports", reportsRoutes);
+app.route("/.well-known", wellKnownRoutes);
 
 app.notFound((c) => {
   throw new GatewayError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

@@ -25,6 +25,10 @@ declare global {
       DASHBOARD_ORIGINS?: string;
       /** "on" lets custom providers use http: and loopback hosts (local dev and tests only). */
       ALLOW_INSECURE_UPSTREAMS?: string;
+      /** Checkpoint origin prefix, `<prefix>/<key id>` (default "keyforge.dev/audit"). Never change it once checkpoints exist. */
+      AUDIT_ORIGIN_PREFIX?: string;
+      /** Minimum ms between two signed checkpoints of one key (default 60000). */
+      AUDIT_CHECKPOINT_MS?: string;
 
       ADMIN_TOKEN: string;
       KEY_PEPPER: string;

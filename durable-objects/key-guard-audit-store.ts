@@ -1,0 +1,121 @@
+import type { MerkleNode, MerkleNodeStore } from "../src/audit/merkle-store";
+
+/**
+ * The KeyGuard's audit tables (created by KeyGuardStore.migrate):
+ *
+ *   audit_entries(seq, entry, hash)   entry = RFC 8785 text, written with the charge; hash NULL until sealed
+ *   audit_nodes(level, idx, hash)     RFC 6962 perfect-subtree hashes; leaf seq s is (0, s - 1)
+ *   audit_checkpoints(size, note, …)  every checkpoint signed for this key's log
+ *   meta 'audit_tree_size'            seqs 1..size are sealed (hash set, leaf and nodes written)
+ *
+ * The sealed prefix is tracked by its size, not by `hash IS NULL`: a hash erased by tampering
+ * must show up as a bad entry, not be quietly recomputed by the sealer.
+ * Every method is synchronous; see KeyGuardStore for why that matters.
+ */
+
+export interface AuditRow {
+  seq: number;
+  /** Canonical JSON text of the entry. */
+  entry: string;
+  /** Chain hash (hex); null while the row waits for the sealer. */
+  hash: string | null;
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  /** The signed note (C2SP tlog-checkpoint); its body is the authority for origin and root. */
+  note: string;
+  verifierKey: string;
+  signedAt: number;
+}
+
+type CheckpointRow = { size: number; note: string; verifier_key: string; signed_at: number };
+
+const toBlob = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer;
+
+function toCheckpoint(row: CheckpointRow | undefined): StoredCheckpoint | null {
+  if (!row) return null;
+  return { size: row.size, note: row.note, verifierKey: row.verifier_key, signedAt: row.signed_at };
+}
+
+export class AuditStore implements MerkleNodeStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** The seq the next entry gets: entries are numbered from 1. */
+  nextSeq(): number {
+    const row = this.sql.exec<{ seq: number | null }>(`SELECT max(seq) AS seq FROM audit_entries`).toArray()[0];
+    return (row?.seq ?? 0) + 1;
+  }
+
+  append(seq: number, entry: string): void {
+    this.sql.exec(`INSERT INTO audit_entries (seq, entry) VALUES (?, ?)`, seq, entry);
+  }
+
+  treeSize(): number {
+    const row = this.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'audit_tree_size'`).toArray()[0];
+    return row ? Number(row.v) : 0;
+  }
+
+  /** Rows after the sealed prefix, in seq order. */
+  unsealed(limit: number): Array<{ seq: number; entry: string }> {
+    return this.sql
+      .exec<{ seq: number; entry: string }>(`SELECT seq, entry FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?`, this.treeSize(), limit)
+      .toArray();
+  }
+
+  hasUnsealed(): boolean {
+    return this.sql.exec(`SELECT 1 FROM audit_entries WHERE seq > ? LIMIT 1`, this.treeSize()).toArray().length > 0;
+  }
+
+  hashAt(seq: number): string | null {
+    const row = this.sql.exec<{ hash: string | null }>(`SELECT hash FROM audit_entries WHERE seq = ?`, seq).toArray()[0];
+    return row?.hash ?? null;
+  }
+
+  /** The hash, the Merkle nodes and the new size of one sealed entry; no await between them, so one commit. */
+  commitSeal(seq: number, hash: string, nodes: ReadonlyArray<MerkleNode & { hash: Uint8Array }>): void {
+    this.sql.exec(`UPDATE audit_entries SET hash = ? WHERE seq = ?`, hash, seq);
+    for (const node of nodes) this.put(node.level, node.index, node.hash);
+    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('audit_tree_size', ?)`, String(seq));
+  }
+
+  get(level: number, index: number): Uint8Array | undefined {
+    const row = this.sql.exec<{ hash: ArrayBuffer }>(`SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?`, level, index).toArray()[0];
+    return row ? new Uint8Array(row.hash) : undefined;
+  }
+
+  put(level: number, index: number, hash: Uint8Array): void {
+    this.sql.exec(`INSERT OR REPLACE INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`, level, index, toBlob(hash));
+  }
+
+  /** Up to `limit` rows with seq > after, in seq order. */
+  page(after: number, limit: number): AuditRow[] {
+    return this.sql
+      .exec<{ seq: number; entry: string; hash: string | null }>(`SELECT seq, entry, hash FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+      .toArray()
+      .map((r) => ({ seq: r.seq, entry: r.entry, hash: r.hash }));
+  }
+
+  /** The last stored row, sealed or not. */
+  lastRow(): AuditRow | null {
+    const row = this.sql
+      .exec<{ seq: number; entry: string; hash: string | null }>(`SELECT seq, entry, hash FROM audit_entries ORDER BY seq DESC LIMIT 1`)
+      .toArray()[0];
+    return row ? { seq: row.seq, entry: row.entry, hash: row.hash } : null;
+  }
+
+  latestCheckpoint(): StoredCheckpoint | null {
+    return toCheckpoint(this.sql.exec<CheckpointRow>(`SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1`).toArray()[0]);
+  }
+
+  latestCheckpointBelow(size: number): StoredCheckpoint | null {
+    return toCheckpoint(this.sql.exec<CheckpointRow>(`SELECT * FROM audit_checkpoints WHERE size < ? ORDER BY size DESC LIMIT 1`, size).toArray()[0]);
+  }
+
+  saveCheckpoint(c: StoredCheckpoint): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO audit_checkpoints (size, note, verifier_key, signed_at) VALUES (?, ?, ?, ?)`,
+      c.size, c.note, c.verifierKey, c.signedAt,
+    );
+  }
+}

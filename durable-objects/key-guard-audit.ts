@@ -1,0 +1,222 @@
+import { canonicalJson } from "../src/audit/canonical-json";
+import { deriveChainKey, genesisHash, nextChainHash } from "../src/audit/chain";
+import { describeError } from "../src/audit/errors";
+import { leafHash } from "../src/audit/merkle";
+import { nodesForAppend } from "../src/audit/merkle-store";
+import { utf8 } from "../src/lib/bytes";
+import { logError } from "../src/lib/log";
+import type { AuditRow, AuditStore } from "./key-guard-audit-store";
+
+/**
+ * The KeyGuard's audit log: append, seal, read.
+ *
+ * Why two steps. The ledger charge and its audit entry must be one synchronous SQLite write
+ * (that is what makes "no request un-counted" and "every counted request audited" the same
+ * fact), but the chain HMAC and the Merkle hashes need Web Crypto, which is async. So:
+ *
+ *  1. `append` (inside admit / settle / alarm, no await): writes the entry's RFC 8785 text with
+ *     `hash = NULL`, in the same synchronous step as the charge.
+ *  2. The sealer (`seal`), started after the caller returned: one run at a time per instance,
+ *     it takes the rows after the sealed prefix in seq order and, for each, computes
+ *     h_seq = HMAC(K, frame(h_{seq-1}, entry)) and the Merkle leaf and completed nodes, then
+ *     writes the hash, the nodes and the new tree size with no await between them (one commit).
+ *
+ * The hash is a pure function of the stored bytes and the previous hash, so it does not matter
+ * when it is computed: an instance evicted between 1 and 2 leaves unsealed rows, and the next
+ * instance seals them on construction, on the next append, or in the alarm. Every read (list,
+ * verify, checkpoint, report) first awaits `sealed()`. Without AUDIT_HMAC_SECRET the sealer
+ * refuses to run (logged) rather than write hashes nobody can verify; entries are still kept.
+ */
+
+/** The audit configuration the KeyGuard reads (a function, so tests can rotate keys). */
+export type AuditEnv = Pick<Cloudflare.Env, "DB" | "AUDIT_HMAC_SECRET" | "AUDIT_SIGNING_KEYS" | "AUDIT_ORIGIN_PREFIX" | "AUDIT_CHECKPOINT_MS">;
+
+export interface AuditFields {
+  keyId: string;
+  ts: number;
+  requestId: string;
+  model: string;
+  provider: string;
+  stream: boolean;
+  status: number | "expired";
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+  latencyMs: number;
+}
+
+export interface AuditHead {
+  seq: number;
+  hash: string | null;
+}
+
+/** Why an audit RPC could not answer; the Worker maps it to a GatewayError. */
+export interface AuditFailure {
+  ok: false;
+  code: "not_found" | "unavailable" | "invalid_range" | "integrity";
+  message: string;
+}
+
+export type AuditPageResult = { ok: true; rows: AuditRow[]; head: AuditHead; hasMore: boolean } | AuditFailure;
+
+export const auditFailure = (code: AuditFailure["code"], message: string): AuditFailure => ({ ok: false, code, message });
+
+/** Thrown by `sealed()` when the log cannot be sealed by configuration. */
+export class AuditUnavailable extends Error {}
+
+const SEAL_BATCH = 64;
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+// The entry schema's limits (canonical-json.ts): an entry that broke them could never verify.
+const text = (value: string, max: number) => value.slice(0, max).replace(LONE_SURROGATE, "\uFFFD");
+const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0);
+
+/** The canonical text of an entry; inputs are clamped so this never throws on the hot path. */
+export function entryText(seq: number, f: AuditFields): string {
+  return canonicalJson({
+    v: 1, key_id: text(f.keyId, 128), seq, ts: count(f.ts), request_id: text(f.requestId, 256), model: text(f.model, 256),
+    provider: text(f.provider, 128), status: f.status === "expired" ? "expired" : Math.min(999, count(f.status)),
+    prompt_tokens: count(f.promptTokens), completion_tokens: count(f.completionTokens), cost_micros: count(f.costMicros),
+    latency_ms: count(f.latencyMs), stream: f.stream,
+  });
+}
+
+interface ChainKeys {
+  keyId: string;
+  secret: string;
+  chainKey: Promise<CryptoKey>;
+  genesis: Promise<string>;
+}
+
+export class AuditLog {
+  /** Tests hold the sealer (through runInDurableObject) to leave rows between append and seal. */
+  paused = false;
+  private nextSeq = 1;
+  private run: Promise<void> | null = null;
+  private queued = false;
+  private keys: ChainKeys | null = null;
+  private configProblem: string | null = null;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly config: () => AuditEnv,
+    private readonly keyId: () => string | null,
+  ) {}
+
+  /** After a restart: continue numbering, and seal what the previous instance left. */
+  load(): void {
+    this.nextSeq = this.store.nextSeq();
+    if (this.store.hasUnsealed()) this.scheduleSeal();
+  }
+
+  /** Synchronous: called in the same step as the charge it records. */
+  append(fields: AuditFields): void {
+    const seq = this.nextSeq++;
+    this.store.append(seq, entryText(seq, fields));
+    this.scheduleSeal();
+  }
+
+  /** Starts the sealer after the current caller has returned; several appends share one run. */
+  private scheduleSeal(): void {
+    if (this.queued) return;
+    this.queued = true;
+    setTimeout(() => {
+      this.queued = false;
+      void this.seal();
+    }, 0);
+  }
+
+  /** Seals every unsealed row. One run at a time: a caller during a run shares it. Never rejects. */
+  seal(): Promise<void> {
+    this.run ??= this.sealPending()
+      .catch((error: unknown) => logError("audit sealer stopped", { key_id: this.keyId(), error: describeError(error) }))
+      .finally(() => {
+        this.run = null;
+      });
+    return this.run;
+  }
+
+  /**
+   * For readers: resolves once every row appended before the call is sealed, or sealing cannot
+   * progress (held by a test, or a broken row, logged). Rows appended meanwhile are not waited
+   * for, so a read under sustained traffic still finishes.
+   */
+  async sealed(): Promise<void> {
+    if ((await this.chainKeys()) === null) throw new AuditUnavailable(this.configProblem ?? "The audit log is not configured.");
+    const target = this.nextSeq - 1;
+    for (let size = this.store.treeSize(); size < target; ) {
+      await this.seal();
+      const after = this.store.treeSize();
+      if (after === size) return;
+      size = after;
+    }
+  }
+
+  async page(after: number, limit: number): Promise<AuditPageResult> {
+    await this.sealed();
+    const rows = this.store.page(after, limit + 1);
+    return { ok: true, rows: rows.slice(0, limit), head: await this.head(), hasMore: rows.length > limit };
+  }
+
+  /** The last stored row, or seq 0 with h_0 for an empty log. */
+  async head(): Promise<AuditHead> {
+    const last = this.store.lastRow();
+    if (last) return { seq: last.seq, hash: last.hash };
+    const keys = await this.chainKeys();
+    return { seq: 0, hash: keys ? await keys.genesis : null };
+  }
+
+  private async sealPending(): Promise<void> {
+    if (this.paused) return;
+    const keys = await this.chainKeys();
+    if (keys === null) return;
+    for (let batch = this.store.unsealed(SEAL_BATCH); batch.length > 0; batch = this.store.unsealed(SEAL_BATCH)) {
+      for (const row of batch) {
+        if (this.paused) return;
+        await this.sealRow(keys, row);
+      }
+      // workerd's Web Crypto completes synchronously, so a batch never yields on its own: let
+      // waiting admits and settles in between batches rather than behind a whole backlog.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  private async sealRow(keys: ChainKeys, row: { seq: number; entry: string }): Promise<void> {
+    const size = this.store.treeSize();
+    if (row.seq !== size + 1) throw new Error(`audit entry ${size + 1} is missing (next stored is ${row.seq}); sealing stops`);
+    const previous = size === 0 ? await keys.genesis : this.store.hashAt(size);
+    if (previous === null) throw new Error(`sealed audit entry ${size} has no hash; sealing stops`);
+    const bytes = utf8(row.entry);
+    const hash = await nextChainHash(await keys.chainKey, previous, bytes);
+    const nodes = await nodesForAppend(this.store, size, await leafHash(bytes));
+    // No await from here: the hash, its Merkle nodes and the new tree size commit together.
+    this.store.commitSeal(row.seq, hash, nodes);
+  }
+
+  /** K_key and h_0, derived once per instance (and again only if the key id or secret changes). */
+  private async chainKeys(): Promise<ChainKeys | null> {
+    const keyId = this.keyId();
+    const secret = this.config().AUDIT_HMAC_SECRET;
+    if (keyId === null) return null;
+    if (!secret) return this.refuse("AUDIT_HMAC_SECRET is not set: audit entries are kept but not sealed.");
+    if (this.keys?.keyId !== keyId || this.keys.secret !== secret) {
+      const chainKey = deriveChainKey(secret, keyId);
+      this.keys = { keyId, secret, chainKey, genesis: chainKey.then((k) => genesisHash(k, keyId)) };
+    }
+    try {
+      await this.keys.genesis;
+      this.configProblem = null;
+      return this.keys;
+    } catch (error) {
+      this.keys = null;
+      return this.refuse(`AUDIT_HMAC_SECRET is unusable (${describeError(error)}): audit entries are kept but not sealed.`);
+    }
+  }
+
+  /** Logs a configuration problem once per instance and reason. */
+  private refuse(problem: string): null {
+    if (this.configProblem !== problem) logError("audit sealing refused", { key_id: this.keyId(), problem });
+    this.configProblem = problem;
+    return null;
+  }
+}
