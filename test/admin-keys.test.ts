@@ -64,6 +64,7 @@ describe("admin: virtual keys", () => {
     [{ name: "k", models: ["bad model"] }, "models[0]"],
     [{ name: "k", expires_at: "2001-01-01T00:00:00Z" }, "expires_at"],
     [{ name: "k", expires_at: "tomorrow" }, "expires_at"],
+    [{ name: "k", expires_at: Number.MAX_SAFE_INTEGER }, "expires_at"],
     [{ name: "k", unknown_field: 1 }, null],
   ])("rejects invalid input %j with a 400 naming the field", async (input, field) => {
     const res = await admin("/keys", { method: "POST", json: input });

@@ -1,5 +1,15 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { direct } from "./support/fuzz";
 import { admin, BASE, createKey, gatewayFetch } from "./support/gateway";
+import { TEST_SECRETS } from "./support/test-secrets";
+
+/** A deployment whose dashboard lives on other origins (Pages), as configured by DASHBOARD_ORIGINS. */
+const DASHBOARDS = { DASHBOARD_ORIGINS: "https://dash.example.com, https://admin.example.org" };
+
+function withDashboards(path: string, init: RequestInit) {
+  return direct(new Request(`${BASE}${path}`, init), DASHBOARDS);
+}
 
 describe("CORS", () => {
   it("/v1 answers a browser SDK's preflight from any origin", async () => {
@@ -38,4 +48,45 @@ describe("CORS", () => {
     const res = await admin("/keys", { headers: { origin: "https://evil.example" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("/admin/v1 grants a configured dashboard origin: preflight without a token, then the call and its errors", async () => {
+    for (const origin of ["https://dash.example.com", "https://admin.example.org"]) {
+      const preflight = await withDashboards("/admin/v1/keys", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "PATCH", "access-control-request-headers": "authorization,content-type" },
+      });
+      expect(preflight.res.status).toBe(204);
+      expect(preflight.res.headers.get("access-control-allow-origin")).toBe(origin);
+      expect(preflight.res.headers.get("access-control-allow-methods")).toContain("PATCH");
+      expect(preflight.res.headers.get("access-control-allow-headers")).toContain("authorization");
+      expect(preflight.res.headers.get("access-control-allow-credentials")).toBeNull();
+
+      const ok = await withDashboards("/admin/v1/keys", { headers: { origin, authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } });
+      expect(ok.res.status).toBe(200);
+      expect(ok.res.headers.get("access-control-allow-origin")).toBe(origin);
+      expect(ok.res.headers.get("access-control-expose-headers")).toContain("x-request-id");
+      // The dashboard must be able to read a 401 to tell the user the token is wrong.
+      const denied = await withDashboards("/admin/v1/keys", { headers: { origin, authorization: "Bearer wrong" } });
+      expect(denied.res.status).toBe(401);
+      expect(denied.res.headers.get("access-control-allow-origin")).toBe(origin);
+    }
+  });
+
+  it("/admin/v1 gives nothing to look-alikes of a configured origin", async () => {
+    expect(env.DASHBOARD_ORIGINS ?? "").not.toContain("dash.example.com");
+    const lookAlikes = [
+      "http://dash.example.com", "https://dash.example.com:8443", "https://dash.example.com.evil.example", "https://evil-dash.example.com",
+      "https://sub.dash.example.com", "https://DASH.EXAMPLE.COM", "null", "https://dash.example.com, https://evil.example",
+    ];
+    for (const origin of lookAlikes) {
+      const preflight = await withDashboards("/admin/v1/keys", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+      });
+      expect(preflight.res.headers.get("access-control-allow-origin"), origin).toBeNull();
+      const res = await withDashboards("/admin/v1/keys", { headers: { origin, authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } });
+      expect(res.res.headers.get("access-control-allow-origin"), origin).toBeNull();
+    }
+  });
 });
+

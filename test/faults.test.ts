@@ -1,6 +1,9 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
-import { chat, createKey, mockUpstream, sdk } from "./support/gateway";
+import { app } from "../src/app";
+import { BASE, chat, createKey, mockUpstream, sdk } from "./support/gateway";
 import { sqlRows } from "./support/key-guard";
 
 /**
@@ -106,4 +109,58 @@ describe("faults", () => {
     expect(entry).toMatchObject({ status: 499 });
     expect(entry!.prompt_tokens).toBeGreaterThan(0);
   });
+
+  it("the client disconnects mid-stream: the gateway really closes its upstream connection", async () => {
+    const m = marker();
+    const { id, key } = await createKey();
+    // `openai/slow` goes to the loopback mock over the network: 200 ms between frames.
+    const res = await chat(key, { model: "openai/slow", mock_delay_ms: 0, stream: true, messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }] });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+    const upstream = await upstreamCall(m, (r) => r.aborted === true);
+    expect(upstream.aborted).toBe(true);
+    const [entry] = await auditOf(id);
+    expect(entry).toMatchObject({ status: 499 });
+  });
+
+  it("…and aborts it itself, even while the request's context lives on (waitUntil work pending)", async () => {
+    // Through app.fetch the upstream call belongs to this test's context, which outlives the
+    // response: only the gateway's own abort can close the connection before the stream ends.
+    const m = marker();
+    const { key } = await createKey();
+    const { res, done } = await directStream(key, { model: "openai/slow", mock_delay_ms: 0, stream: true, messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }] });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+    await done;
+    expect((await upstreamCall(m, (r) => r.aborted !== undefined)).aborted).toBe(true);
+  });
+
+  it("control: a stream read to the end is not reported as aborted", async () => {
+    const m = marker();
+    const { key } = await createKey();
+    const res = await chat(key, { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `${m} done` }] });
+    expect(await res.text()).toContain("[DONE]");
+    expect((await upstreamCall(m, (r) => r.aborted !== undefined)).aborted).toBe(false);
+  });
 });
+
+async function directStream(key: string, body: unknown): Promise<{ res: Response; done: Promise<void> }> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}/v1/chat/completions`, {
+    method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body),
+  });
+  const res = await app.fetch(request, env, ctx);
+  return { res, done: waitOnExecutionContext(ctx) };
+}
+
+/** The mock upstream's record of the call carrying `m`, once `ready` holds for it (polled). */
+async function upstreamCall(m: string, ready: (r: { aborted?: boolean }) => boolean) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await mockUpstream.requests()).find((r) => JSON.stringify(r.body).includes(m));
+    if (found && ready(found)) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (await mockUpstream.requests()).find((r) => JSON.stringify(r.body).includes(m)) ?? { aborted: undefined };
+}

@@ -5,10 +5,14 @@ import { isValidModelPattern } from "../policy/model-glob";
 
 const MAX_METADATA_BYTES = 4096;
 
+/** The last instant an ISO timestamp can name; a later expiry could be stored but never shown. */
+const MAX_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 const expiresAt = z
   .union([z.iso.datetime({ offset: true }), z.number().int().positive()])
   .transform((v) => (typeof v === "number" ? v * 1000 : Date.parse(v)))
-  .refine((ms) => ms > Date.now(), "must be in the future");
+  .refine((ms) => ms > Date.now(), "must be in the future")
+  .refine((ms) => ms <= MAX_EXPIRY_MS, "must be before the year 10000");
 
 const modelPattern = z.string().refine(isValidModelPattern, "must be a model name or a glob such as 'gpt-*' or 'anthropic/*'");
 

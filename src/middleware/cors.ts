@@ -22,7 +22,7 @@ const EXPOSED = [
 ];
 
 export function agentCors(): MiddlewareHandler<AppEnv> {
-  return cors({
+  const grant = cors({
     origin: "*",
     allowMethods: ["GET", "POST", "OPTIONS"],
     // The openai SDK sends x-stainless-* telemetry headers; allow them so its preflight passes.
@@ -30,6 +30,12 @@ export function agentCors(): MiddlewareHandler<AppEnv> {
     exposeHeaders: EXPOSED,
     maxAge: 86_400,
   });
+  // Browsers send Origin on every cross-origin request and preflight; server-side agents (nearly all
+  // traffic) send none and have no use for CORS headers, so they skip the work on the hot path.
+  return async function agentCorsMiddleware(c, next) {
+    if (c.req.header("origin") === undefined) return next();
+    return grant(c, next);
+  };
 }
 
 const STAINLESS = ["arch", "lang", "os", "package-version", "retry-count", "runtime", "runtime-version", "timeout", "helper-method", "poll-helper", "async"];

@@ -10,6 +10,14 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const id = `req_${crypto.randomUUID().replace(/-/g, "")}`;
     c.set("requestId", id);
     await next();
-    c.res.headers.set("x-request-id", id);
+    try {
+      c.res.headers.set("x-request-id", id);
+    } catch {
+      // A response passed through from fetch() (e.g. the report page from ASSETS) has immutable
+      // headers: answer with a copy, which shares the body stream and takes the header.
+      const copy = new Response(c.res.body, c.res);
+      copy.headers.set("x-request-id", id);
+      c.res = copy;
+    }
   };
 }

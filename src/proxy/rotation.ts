@@ -4,6 +4,7 @@ import type { ChatCompletionRequest } from "../openai/schema";
 import type { ResolvedModel } from "../providers/registry";
 import type { AdapterContext } from "../providers/types";
 import { keysFor, reportAuthFailure, reportRateLimited } from "./key-source";
+import { readCapped } from "./upstream-body";
 import { sendUpstream } from "./upstream-call";
 import { failureToError } from "./upstream-failure";
 
@@ -13,13 +14,8 @@ export interface Attempt {
   keyId: string;
 }
 
-/** Error bodies are read only to classify them; cap what we hold. */
+/** Error bodies are read only to classify them: read at most this much, then hang up. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-async function errorBody(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
-  return text.slice(0, MAX_ERROR_BODY_BYTES);
-}
 
 /**
  * Sends the request with the provider's healthy keys in turn. A 429 cools the key's scope down and
@@ -44,7 +40,8 @@ export async function callWithRotation(
     const ctx: AdapterContext = { ...base, apiKey: key.apiKey };
     const response = await sendUpstream(route, route.adapter.buildRequest(request, ctx), abort, timeoutMs);
     if (response.ok) return { response, ctx, keyId: key.id };
-    const failure = route.adapter.classifyError(response.status, response.headers, await errorBody(response));
+    const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES, timeoutMs);
+    const failure = route.adapter.classifyError(response.status, response.headers, body.text);
     if (failure.kind === "rate_limited") {
       await reportRateLimited(env, route.provider, key.id, failure.retryAfterMs);
       continue;
@@ -53,7 +50,7 @@ export async function callWithRotation(
       await reportAuthFailure(env, route.provider, key.id);
       continue;
     }
-    throw failureToError(failure, response.status);
+    throw failureToError(failure, response.status, key.apiKey);
   }
   // Every key is cooling down or refused: 429 with the pool's earliest recovery while one can recover.
   throw keys.exhaustedError();

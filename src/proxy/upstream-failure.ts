@@ -1,13 +1,27 @@
 import { GatewayError } from "../errors";
+import { redactString } from "../lib/log";
 import type { UpstreamFailure } from "../providers/types";
+
+/** Key fragments shorter than this are too common to mean anything. */
+const MIN_KEY_FRAGMENT = 8;
+
+/**
+ * The upstream's short error type, unless it could be a credential: an upstream that echoes the key
+ * it was sent (or a piece of it) in its error type must not hand that key to the agent.
+ */
+function shownType(type: string | null, apiKey: string): string {
+  if (!type) return "";
+  const fromKey = apiKey !== "" && (type.includes(apiKey) || (type.length >= MIN_KEY_FRAGMENT && apiKey.includes(type)));
+  return fromKey || redactString(type) !== type ? "" : ` (${type})`;
+}
 
 /**
  * An upstream failure that key rotation does not handle (rate limits and refused keys rotate; see
  * rotation.ts), as the agent sees it. Messages are ours; only the upstream's short error type is
  * shown, never its body.
  */
-export function failureToError(failure: UpstreamFailure, status: number): GatewayError {
-  const type = failure.upstreamType ? ` (${failure.upstreamType})` : "";
+export function failureToError(failure: UpstreamFailure, status: number, apiKey = ""): GatewayError {
+  const type = shownType(failure.upstreamType, apiKey);
   const retry = failure.retryAfterMs === null ? {} : { retryAfterSeconds: failure.retryAfterMs / 1000 };
   switch (failure.kind) {
     case "bad_request":

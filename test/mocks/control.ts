@@ -1,11 +1,12 @@
 /**
  * Shared state of the mock upstreams, driven over HTTP by tests running inside workerd:
  *   POST /_mock/reset                         forget recorded requests and scripts
- *   POST /_mock/script {key | match, status, times?, headers?, body?, delayMs?, cutAfterFrames?, rawBody?}
+ *   POST /_mock/script {key | match, status, times?, headers?, body?, delayMs?, cutAfterFrames?, rawBody?, bodyBytes?}
  *        the next `times` (default: unlimited) requests made with provider key `key` (or whose
  *        body contains `match`) get this answer
- *   GET  /_mock/requests?key=                 the requests received (path, key, body)
+ *   GET  /_mock/requests?key=                 the requests received (path, key, body, aborted)
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface Script {
   /** Applies to requests made with this provider key… */
@@ -22,6 +23,8 @@ export interface Script {
   cutAfterFrames?: number;
   /** Reply with this raw text (malformed upstream). */
   rawBody?: string;
+  /** Reply with a body this many bytes long, streamed in 64 KiB chunks (a huge or endless body). */
+  bodyBytes?: number;
 }
 
 export interface Recorded {
@@ -30,13 +33,22 @@ export interface Recorded {
   key: string | null;
   body: unknown;
   at: number;
+  /**
+   * The gateway went away before the whole answer was sent (its connection closed, or the body
+   * was cancelled): true means the upstream call was really aborted. False once it completes.
+   */
+  aborted?: boolean;
 }
 
 export class MockControl {
   recorded: Recorded[] = [];
   scripts: Script[] = [];
+  /** The request being answered, so `record` (called by the upstream handlers) can be tied to its response. */
+  private readonly current = new AsyncLocalStorage<{ entry?: Recorded }>();
 
   record(entry: Recorded): void {
+    const slot = this.current.getStore();
+    if (slot) slot.entry = entry;
     this.recorded.push(entry);
     if (this.recorded.length > 5000) this.recorded.splice(0, 1000);
   }
@@ -52,6 +64,44 @@ export class MockControl {
       if (script.times <= 0) this.scripts.splice(index, 1);
     }
     return script;
+  }
+
+  /**
+   * Answers a provider request with `produce` and watches the answer go out: the recorded entry gets
+   * `aborted: true` if the connection closes, or the body is cancelled, before the body has ended.
+   * A body that the mock itself breaks (cutStream) counts as ended: that is the upstream failing.
+   */
+  async track(request: Request, produce: () => Promise<Response>): Promise<Response> {
+    const slot: { entry?: Recorded } = {};
+    const response = await this.current.run(slot, produce);
+    const entry = slot.entry;
+    if (!entry || !response.body) return response;
+    entry.aborted = false;
+    let ended = false;
+    const abandon = () => {
+      if (!ended) entry.aborted = true;
+    };
+    request.signal.addEventListener("abort", abandon, { once: true });
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            ended = true;
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (error) {
+          ended = true;
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        abandon();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   async handle(request: Request): Promise<Response | null> {
@@ -80,6 +130,9 @@ export class MockControl {
 /** Answers a script's failure, if any, in the provider's format. */
 export async function scriptedResponse(script: Script): Promise<Response | null> {
   if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
+  if (script.bodyBytes !== undefined) {
+    return new Response(filler(script.bodyBytes), { status: script.status, headers: { "content-type": "application/json", ...script.headers } });
+  }
   if (script.rawBody !== undefined) {
     return new Response(script.rawBody, { status: script.status, headers: { "content-type": "application/json", ...script.headers } });
   }
@@ -87,6 +140,29 @@ export async function scriptedResponse(script: Script): Promise<Response | null>
   return new Response(JSON.stringify(script.body ?? {}), {
     status: script.status,
     headers: { "content-type": "application/json", ...script.headers },
+  });
+}
+
+/**
+ * `{"error":{"message":"xxx…` for `bytes` bytes, at about 64 KiB per millisecond: paced, because
+ * serve.ts writes without waiting for the socket to drain, so only pacing keeps the body in flight
+ * long enough for a test to see whether the gateway stopped reading it.
+ */
+function filler(bytes: number): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((r) => setTimeout(r, 1));
+      if (sent === 0) {
+        sent = 22;
+        return controller.enqueue(new TextEncoder().encode('{"error":{"message":"'));
+      }
+      if (sent >= bytes) return controller.close();
+      const n = Math.min(chunk.byteLength, bytes - sent);
+      sent += n;
+      controller.enqueue(chunk.subarray(0, n));
+    },
   });
 }
 

@@ -11,7 +11,7 @@ export interface Served {
   close(): Promise<void>;
 }
 
-function toRequest(req: IncomingMessage, origin: string): Request {
+function toRequest(req: IncomingMessage, res: ServerResponse, origin: string): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
@@ -19,7 +19,11 @@ function toRequest(req: IncomingMessage, origin: string): Request {
   }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const controller = new AbortController();
-  req.socket.once("close", () => controller.abort());
+  // The client hung up before the answer was complete (one listener per response, not per socket:
+  // keep-alive sockets serve many requests).
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
   return new Request(new URL(req.url ?? "/", origin), {
     method: req.method ?? "GET",
     headers,
@@ -59,7 +63,7 @@ export async function serve(handler: FetchHandler, port = 0, host = "127.0.0.1")
   const origin = `http://${host}`;
   const server = createServer((req, res) => {
     Promise.resolve()
-      .then(() => handler(toRequest(req, origin)))
+      .then(() => handler(toRequest(req, res, origin)))
       .then((response) => writeResponse(res, response))
       .catch((error: unknown) => {
         if (!res.headersSent) res.statusCode = 500;

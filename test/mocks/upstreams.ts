@@ -9,18 +9,23 @@ export function mockUpstreams(control = new MockControl()): FetchHandler {
   return async (request) => {
     const controlled = await control.handle(request);
     if (controlled) return controlled;
-    const { pathname } = new URL(request.url);
-    const [, provider, ...rest] = pathname.split("/");
-    const path = `/${rest.join("/")}`;
-    switch (provider) {
-      case "openai":
-        return openAiUpstream(request, control, path);
-      case "anthropic":
-        return anthropicUpstream(request, control, path);
-      case "gemini":
-        return geminiUpstream(request, control, path);
-      default:
-        return Response.json({ error: { message: `no mock for ${provider}` } }, { status: 404 });
-    }
+    // Tracked so that a test can see whether the gateway aborted the call (`aborted` in /_mock/requests).
+    return control.track(request, () => dispatch(request, control));
   };
+}
+
+async function dispatch(request: Request, control: MockControl): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  const [, provider, ...rest] = pathname.split("/");
+  const path = `/${rest.join("/")}`;
+  switch (provider) {
+    case "openai":
+      return openAiUpstream(request, control, path);
+    case "anthropic":
+      return anthropicUpstream(request, control, path);
+    case "gemini":
+      return geminiUpstream(request, control, path);
+    default:
+      return Response.json({ error: { message: `no mock for ${provider}` } }, { status: 404 });
+  }
 }

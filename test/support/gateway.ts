@@ -57,5 +57,7 @@ export const mockUpstream = {
   requests: async (key?: string) =>
     (await (await fetch(`${mockUpstream.url()}/_mock/requests${key ? `?key=${encodeURIComponent(key)}` : ""}`)).json()) as Array<{
       provider: string; path: string; key: string | null; body: Record<string, unknown>;
+      /** True when the gateway closed the connection before the answer's body ended. */
+      aborted?: boolean;
     }>,
 };

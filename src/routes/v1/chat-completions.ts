@@ -10,12 +10,28 @@ import { estimatePromptTokens, estimatedUsage, requestedMaxTokens } from "../../
 import { rateLimitHeaders } from "../../proxy/rate-headers";
 import { callWithRotation } from "../../proxy/rotation";
 import { translateStream } from "../../proxy/stream-response";
+import { readCapped } from "../../proxy/upstream-body";
 import { upstreamTimeoutMs } from "../../proxy/upstream-call";
 import { resolveModel } from "../../providers/registry";
 import type { Usage } from "../../providers/types";
 
 /** Output-token cap injected upstream when the client sent none and the key's policy is bounded. */
 const DEFAULT_MAX_TOKENS = 4096;
+/** A buffered answer larger than this is refused rather than held in the isolate's memory. */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** The provider's buffered JSON, read within the size cap and the upstream timeout. */
+async function bufferedJson(response: Response, timeoutMs: number): Promise<unknown> {
+  const body = await readCapped(response.body, MAX_RESPONSE_BYTES, timeoutMs);
+  if (body.outcome === "timeout") throw new GatewayError("upstream_timeout", "The provider timed out.");
+  if (body.outcome === "too_large") throw new GatewayError("upstream_error", "The provider's response is too large.");
+  try {
+    if (body.outcome === "complete") return JSON.parse(body.text) as unknown;
+  } catch {
+    // Not JSON: reported below like a broken body, and never echoed.
+  }
+  throw new GatewayError("upstream_error", "The provider returned a malformed response.");
+}
 
 export const chatCompletionsRoute = new Hono<AppEnv>();
 
@@ -77,11 +93,10 @@ chatCompletionsRoute.post("/", async (c) => {
         headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...rateHeaders },
       });
     }
-    const json = await attempt.response.json().catch(() => {
-      throw new GatewayError("upstream_error", "The provider returned a malformed response.");
-    });
+    const json = await bufferedJson(attempt.response, upstreamTimeoutMs(c.env));
     const result = route.adapter.parseResponse(json, attempt.ctx);
-    const cost = settle(200, result.usage, JSON.stringify(result.body.choices).length);
+    // The answer's size matters only when the provider reported no usage: don't serialise it for nothing.
+    const cost = settle(200, result.usage ?? estimatedUsage(promptTokens, JSON.stringify(result.body.choices).length));
     return c.json(result.body, 200, { ...rateHeaders, "x-keyforge-cost-usd": formatUsd(cost) });
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError("upstream_error", "The provider call failed.", { cause: err });

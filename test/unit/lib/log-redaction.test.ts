@@ -66,3 +66,56 @@ describe("log redaction", () => {
     expect(redactString('{"api_key": "plaintextkey99"}')).not.toContain("plaintextkey99");
   });
 });
+
+/**
+ * The logging policy, checked on the source: only src/lib/log.ts touches `console` (so every line
+ * goes through redaction), and no log call is handed a request or response, a body or headers.
+ * Bodies and headers carry prompts, completions and credentials; they are never logged by default.
+ */
+
+const SOURCES = import.meta.glob(["../../../src/**/*.ts", "../../../durable-objects/**/*.ts"], {
+  query: "?raw",
+  import: "default",
+  eager: true,
+}) as Record<string, string>;
+
+/** The argument text of every `name(` call in `source` (balanced parentheses). */
+function callsOf(source: string, name: RegExp): string[] {
+  const out: string[] = [];
+  for (const match of source.matchAll(name)) {
+    let depth = 0;
+    let i = match.index + match[0].length - 1;
+    const start = i;
+    for (; i < source.length; i++) {
+      if (source[i] === "(") depth++;
+      else if (source[i] === ")" && --depth === 0) break;
+    }
+    out.push(source.slice(start, i + 1));
+  }
+  return out;
+}
+
+/** What a log call must not be given: the request or response objects, or their bodies / headers. */
+const FORBIDDEN = /\b(c\.req|request|response|res|req|body|headers|rawBody)\b|\.text\(|\.json\(/;
+
+describe("logging policy", () => {
+  const files = Object.entries(SOURCES);
+
+  it("reads the sources", () => {
+    expect(files.length).toBeGreaterThan(50);
+  });
+
+  it("only src/lib/log.ts writes to the console", () => {
+    const offenders = files.filter(([path, text]) => !path.endsWith("/src/lib/log.ts") && /\bconsole\.\w+\(/.test(text)).map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+
+  it("no log call is given a request, a response, a body or headers", () => {
+    const calls = files.flatMap(([path, text]) => callsOf(text, /\blog(?:Error|Warn)\(/g).map((args) => [path, args] as const));
+    expect(calls.length).toBeGreaterThan(5);
+    // String literals (the message) may say anything; the code passed in may not.
+    const offenders = calls.filter(([, args]) => FORBIDDEN.test(args.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""')));
+    expect(offenders).toEqual([]);
+    console.log(`[logging] ${calls.length} log calls in ${files.length} source files checked`);
+  });
+});

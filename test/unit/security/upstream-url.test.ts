@@ -117,7 +117,8 @@ describe("checkUpstreamBaseUrl: IP literals", () => {
 });
 
 describe("checkUpstreamBaseUrl: host names", () => {
-  const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/);
+  // `xn--` labels must be valid punycode (the URL parser refuses e.g. `xn--a`), so none are generated.
+  const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/).filter((l) => !l.startsWith("xn--"));
   const publicHost = fc
     .tuple(fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom("com", "net", "org", "io", "ai", "dev", "co", "uk"))
     .map(([labels, tld]) => [...labels, tld].join("."))
