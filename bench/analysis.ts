@@ -1,0 +1,129 @@
+import { findCase, type CaseResult, type Mode } from "./matrix";
+import type { TargetName } from "./servers";
+import { median, round, summarize } from "./stats";
+
+/** Per-case figures, ratios and the pass/fail of each target, from the raw matrix results. */
+
+export interface CaseRow {
+  target: TargetName;
+  mode: Mode;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Latency over direct-to-upstream, same mode and concurrency. */
+  addedP50: number;
+  addedP99: number;
+  ttftP50: number | null;
+  ttftP99: number | null;
+  addedTtftP50: number | null;
+  /** Gateway process CPU per request, in microseconds (null for direct). */
+  cpuUsPerRequest: number | null;
+  /** Smallest and largest per-round p50: how much the rounds disagreed. */
+  roundP50Range: [number, number];
+}
+
+export interface Check {
+  name: string;
+  value: number;
+  /** e.g. "≤ 1 ms". */
+  target: string;
+  unit: string;
+  met: boolean;
+  /** The same comparison paired round by round (median of per-round differences), when it applies. */
+  paired?: number;
+}
+
+export function caseRows(results: CaseResult[]): CaseRow[] {
+  return results.map((r) => {
+    const lat = summarize(r.latencies);
+    const ttft = r.ttfts.length ? summarize(r.ttfts) : null;
+    const direct = findCase(results, "direct", r.mode, r.concurrency);
+    const dLat = direct ? summarize(direct.latencies) : null;
+    const dTtft = direct && direct.ttfts.length ? summarize(direct.ttfts) : null;
+    return {
+      target: r.target, mode: r.mode, concurrency: r.concurrency, requests: r.requests, errors: r.errors, firstError: r.firstError,
+      rps: round((r.requests / r.elapsedMs) * 1000),
+      p50: round(lat.p50), p99: round(lat.p99),
+      addedP50: round(dLat ? lat.p50 - dLat.p50 : NaN), addedP99: round(dLat ? lat.p99 - dLat.p99 : NaN),
+      ttftP50: ttft && round(ttft.p50), ttftP99: ttft && round(ttft.p99),
+      addedTtftP50: ttft && dTtft ? round(ttft.p50 - dTtft.p50) : null,
+      cpuUsPerRequest: Number.isNaN(r.cpuMs) ? null : round((r.cpuMs / Math.max(1, r.requests)) * 1000),
+      roundP50Range: [round(Math.min(...r.roundP50)), round(Math.max(...r.roundP50))],
+    };
+  });
+}
+
+function row(rows: CaseRow[], target: TargetName, mode: Mode, c: number): CaseRow | undefined {
+  return rows.find((r) => r.target === target && r.mode === mode && r.concurrency === c);
+}
+
+export interface Ratio {
+  mode: Mode;
+  concurrency: number;
+  kfOverBareRps: number;
+  kfOverBareP50: number;
+  kfOverPortkeyRps: number;
+  kfOverPortkeyP50: number;
+}
+
+export function ratios(rows: CaseRow[], modes: Mode[], concurrencies: number[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const mode of modes) {
+    for (const c of concurrencies) {
+      const kf = row(rows, "keyforge", mode, c);
+      const bare = row(rows, "bare", mode, c);
+      const pk = row(rows, "portkey", mode, c);
+      if (!kf || !bare || !pk) continue;
+      out.push({
+        mode, concurrency: c,
+        kfOverBareRps: round(kf.rps / bare.rps), kfOverBareP50: round(kf.p50 / bare.p50),
+        kfOverPortkeyRps: round(kf.rps / pk.rps), kfOverPortkeyP50: round(kf.p50 / pk.p50),
+      });
+    }
+  }
+  return out;
+}
+
+/** Median over rounds of (a's round p50 − b's round p50): the same difference, less exposed to drift. */
+function pairedP50(results: CaseResult[], a: TargetName, b: TargetName, mode: Mode, c: number, ttft = false): number | undefined {
+  const ra = findCase(results, a, mode, c);
+  const rb = findCase(results, b, mode, c);
+  if (!ra || !rb) return undefined;
+  const xs = ttft ? ra.roundTtftP50 : ra.roundP50;
+  const ys = ttft ? rb.roundTtftP50 : rb.roundP50;
+  return round(median(xs.map((x, i) => x - (ys[i] ?? NaN))));
+}
+
+export function checks(results: CaseResult[], rows: CaseRow[], modes: Mode[], low: number, high: number): Check[] {
+  const out: Check[] = [];
+  type Rule = "at most" | "at least" | "below";
+  const add = (name: string, value: number, limit: number, unit: string, rule: Rule, paired?: number) => {
+    const met = rule === "at most" ? value <= limit : rule === "at least" ? value >= limit : value < limit;
+    const sign = rule === "at most" ? "≤" : rule === "at least" ? "≥" : "<";
+    out.push({ name, value: round(value), target: `${sign} ${limit} ${unit}`, unit, met, ...(paired === undefined ? {} : { paired }) });
+  };
+  for (const mode of modes) {
+    const kf = row(rows, "keyforge", mode, low);
+    const bare = row(rows, "bare", mode, low);
+    if (kf && bare) {
+      add(`${mode} c=${low}: p50 over bare`, kf.p50 - bare.p50, 1, "ms", "at most", pairedP50(results, "keyforge", "bare", mode, low));
+      add(`${mode} c=${low}: p99 over bare`, kf.p99 - bare.p99, 3, "ms", "at most");
+      if (mode === "streamed" && kf.ttftP50 !== null && bare.ttftP50 !== null) {
+        add(`streamed c=${low}: TTFT p50 over bare`, kf.ttftP50 - bare.ttftP50, 1, "ms", "at most", pairedP50(results, "keyforge", "bare", mode, low, true));
+      }
+    }
+    const kfHigh = row(rows, "keyforge", mode, high);
+    const bareHigh = row(rows, "bare", mode, high);
+    if (kfHigh && bareHigh) add(`${mode} c=${high}: throughput / bare`, kfHigh.rps / bareHigh.rps, 0.7, "×", "at least");
+    for (const c of [low, high]) {
+      const k = row(rows, "keyforge", mode, c);
+      const p = row(rows, "portkey", mode, c);
+      if (k && p) add(`${mode} c=${c}: added p50, KeyForge − Portkey`, k.addedP50 - p.addedP50, 0, "ms", "below", pairedP50(results, "keyforge", "portkey", mode, c));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { CaseRow, Check, Ratio } from "./analysis";
+import type { CeilingResult } from "./ceiling";
+import type { GrowthResult, ProcessMemory } from "./memory";
+
+/** bench/results.json (everything, machine-readable) and bench/RESULTS.md (the tables). */
+
+export interface Meta {
+  date: string;
+  commit: string;
+  profile: "default" | "quick" | "memory";
+  node: string;
+  cpus: number;
+  versions: { workerd: string; miniflare: string; portkey: string };
+  rounds: number;
+  sliceMs: number;
+  upstream: { latencyMs: number; gapMs: number; chunks: number };
+  /** Where KeyForge's D1 / Durable Object SQLite files were: tmpfs (no fsync cost) or disk. */
+  storage: "tmpfs" | "disk";
+  /** Average cores kept busy by processes other than the bench during the matrix. */
+  backgroundCores: number;
+  /** KeyForge requests sent in the matrix vs requests its KeyGuard charged (settle ran for each). */
+  metering: { sent: number; metered: number };
+  durationS: number;
+}
+
+export interface Results {
+  meta: Meta;
+  cases: CaseRow[];
+  ratios: Ratio[];
+  checks: Check[];
+  ceiling: CeilingResult | null;
+  memory: { processes: Record<string, ProcessMemory>; growth: GrowthResult[] | null; growthFrom?: string };
+}
+
+/** Keeps the last measured memory growth (the slow `--memory` mode) when this run did not redo it. */
+export function previousGrowth(path: string): { growth: GrowthResult[]; from: string } | null {
+  if (!existsSync(path)) return null;
+  try {
+    const old = JSON.parse(readFileSync(path, "utf8")) as Results;
+    if (!Array.isArray(old.memory?.growth)) return null;
+    return { growth: old.memory.growth, from: old.memory.growthFrom ?? `${old.meta.date} (${old.meta.commit})` };
+  } catch {
+    return null;
+  }
+}
+
+const f = (v: number | null | undefined, unit = "") => (v === null || v === undefined || Number.isNaN(v) ? "–" : `${v}${unit}`);
+const mib = (v: number | undefined) => (v === undefined ? undefined : Math.round(v));
+const table = (head: string[], rows: string[][]) =>
+  [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+function caseTable(cases: CaseRow[]): string {
+  return table(
+    ["mode", "c", "target", "requests", "req/s", "p50 ms", "p99 ms", "added p50", "added p99", "TTFT p50", "TTFT p99", "added TTFT", "CPU µs/req", "round p50 range", "errors"],
+    cases.map((r) => [
+      r.mode, String(r.concurrency), r.target === "keyforge" ? "**keyforge**" : r.target, String(r.requests), f(r.rps), f(r.p50), f(r.p99),
+      r.target === "direct" ? "–" : f(r.addedP50), r.target === "direct" ? "–" : f(r.addedP99), f(r.ttftP50), f(r.ttftP99),
+      r.target === "direct" ? "–" : f(r.addedTtftP50), f(r.cpuUsPerRequest), `${r.roundP50Range[0]}–${r.roundP50Range[1]}`,
+      r.errors ? `${r.errors} (${r.firstError})` : "0",
+    ]),
+  );
+}
+
+function memorySection(memory: Results["memory"]): string {
+  const lines = [
+    "## Memory (resident set of each gateway process)",
+    "",
+    table(
+      ["process", "RSS at start MiB", "peak RSS (VmHWM) MiB", "RSS at end MiB"],
+      Object.entries(memory.processes).map(([name, m]) => [name, f(Math.round(m.startMiB)), f(Math.round(m.peakMiB)), f(Math.round(m.endMiB))]),
+    ),
+    "",
+  ];
+  const growth = memory.growth;
+  if (!growth || growth.length === 0) return [...lines, "Memory growth: not measured yet (`npm run bench -- --memory`)."].join("\n");
+  const first = growth[0]!;
+  lines.push(
+    `Growth under sustained load (c=${first.concurrency}, buffered and streamed in alternating batches of 5k${memory.growthFrom ? `; measured ${memory.growthFrom}` : ""}). ` +
+      "RSS / anonymous RSS in MiB after each milestone:",
+    "",
+    table(
+      ["after requests", ...growth.map((g) => `${g.target} RSS / anon`)],
+      first.points.map((p, i) => [String(p.requests), ...growth.map((g) => `${f(mib(g.points[i]?.rssMiB))} / ${f(mib(g.points[i]?.anonMiB))}`)]),
+    ),
+    "",
+    ...growth.map(
+      (g) =>
+        `- ${g.target}: RSS after ${g.points.at(-1)?.requests} vs after ${g.points[0]?.requests}: ${g.growthMiB >= 0 ? "+" : ""}${g.growthMiB.toFixed(1)} MiB ` +
+        `(${g.growthPct.toFixed(1)} %); peak ${g.peakMiB.toFixed(0)} MiB; ${g.errors} errors; ${(g.elapsedMs / 1000).toFixed(0)} s.`,
+    ),
+  );
+  return lines.join("\n");
+}
+
+function ceilingSection(c: CeilingResult | null): string {
+  if (!c) return "## Per-key Durable Object ceiling\n\nNot measured in this run.";
+  return [
+    "## Per-key Durable Object ceiling",
+    "",
+    "KeyGuard alone (a probe Worker calling `admit()` + `settle()` back to back, no HTTP, no upstream):",
+    "",
+    table(["keys", "concurrency", "admit+settle pairs/s"], c.probe.map((p) => [String(p.keys), String(p.concurrency), f(Math.round(p.pairsPerSec))])),
+    "",
+    "Whole gateway, buffered, all clients on one virtual key vs each client on its own key:",
+    "",
+    table(["keys", "concurrency", "req/s", "p50 ms"], c.gateway.map((g) => [String(g.keys), String(g.concurrency), f(Math.round(g.rps)), f(Math.round(g.p50 * 10) / 10)])),
+  ].join("\n");
+}
+
+export function renderMarkdown(r: Results): string {
+  const m = r.meta;
+  return [
+    "# KeyForge benchmark results",
+    "",
+    `Generated by \`npm run bench${m.profile === "default" ? "" : ` -- --${m.profile}`}\` on ${m.date} at ${m.commit}; Node ${m.node}, workerd ${m.versions.workerd}, Portkey gateway ${m.versions.portkey}, ${m.cpus} cores, ` +
+      `${m.rounds} interleaved rounds of ${m.sliceMs / 1000} s per case, ${m.durationS} s in all. Other processes kept ${m.backgroundCores} cores busy on average during the matrix.`,
+    `Upstream: mock OpenAI on loopback, ${m.upstream.latencyMs} ms before headers; streamed: ${m.upstream.chunks} SSE frames ${m.upstream.gapMs} ms apart (role, 5 content, finish, usage, [DONE]).`,
+    `KeyForge's D1 and Durable Object SQLite files on ${m.storage}${m.storage === "tmpfs" ? " (fsync is free there: the figures leave out storage durability, see docs/performance.md)" : " (every Durable Object commit pays this machine's fsync)"}.`,
+    `Metering check: the KeyGuard charged ${m.metering.metered} of the ${m.metering.sent} requests sent through KeyForge in the matrix.`,
+    "Latencies in ms; *added* = case − direct (same mode and concurrency); TTFT = first content chunk. See docs/performance.md for what each case measures.",
+    "",
+    "## Latency and throughput",
+    "",
+    caseTable(r.cases),
+    "",
+    "## Ratios (same run)",
+    "",
+    table(
+      ["mode", "c", "KeyForge/bare req/s", "KeyForge/bare p50", "KeyForge/Portkey req/s", "KeyForge/Portkey p50"],
+      r.ratios.map((x) => [x.mode, String(x.concurrency), f(x.kfOverBareRps), f(x.kfOverBareP50), f(x.kfOverPortkeyRps), f(x.kfOverPortkeyP50)]),
+    ),
+    "",
+    "## Targets",
+    "",
+    table(
+      ["check", "measured", "paired (median of per-round differences)", "target", "met"],
+      r.checks.map((c) => [c.name, `${c.value} ${c.unit}`, c.paired === undefined ? "–" : `${c.paired} ${c.unit}`, c.target, c.met ? "yes" : "**no**"]),
+    ),
+    "",
+    ceilingSection(r.ceiling),
+    "",
+    memorySection(r.memory),
+    "",
+  ].join("\n");
+}
+
+export function writeResults(dir: string, results: Results): void {
+  writeFileSync(`${dir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${dir}/RESULTS.md`, renderMarkdown(results));
+}
