@@ -72,11 +72,15 @@ export class AuditStore implements MerkleNodeStore {
     return row?.hash ?? null;
   }
 
-  /** The hash, the Merkle nodes and the new size of one sealed entry; no await between them, so one commit. */
-  commitSeal(seq: number, hash: string, nodes: ReadonlyArray<MerkleNode & { hash: Uint8Array }>): void {
-    this.sql.exec(`UPDATE audit_entries SET hash = ? WHERE seq = ?`, hash, seq);
+  /**
+   * The hashes, the Merkle nodes and the new tree size of a batch of sealed entries; no await
+   * between the writes, so the whole batch is one commit.
+   */
+  commitSeals(sealed: ReadonlyArray<{ seq: number; hash: string }>, nodes: ReadonlyArray<MerkleNode & { hash: Uint8Array }>): void {
+    if (sealed.length === 0) return;
+    for (const { seq, hash } of sealed) this.sql.exec(`UPDATE audit_entries SET hash = ? WHERE seq = ?`, hash, seq);
     for (const node of nodes) this.put(node.level, node.index, node.hash);
-    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('audit_tree_size', ?)`, String(seq));
+    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('audit_tree_size', ?)`, String(sealed[sealed.length - 1]!.seq));
   }
 
   get(level: number, index: number): Uint8Array | undefined {

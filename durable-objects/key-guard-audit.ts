@@ -2,7 +2,7 @@ import { canonicalJson } from "../src/audit/canonical-json";
 import { deriveChainKey, genesisHash, nextChainHash } from "../src/audit/chain";
 import { describeError } from "../src/audit/errors";
 import { leafHash } from "../src/audit/merkle";
-import { nodesForAppend } from "../src/audit/merkle-store";
+import { nodesForAppend, type MerkleNode, type MerkleNodeStore } from "../src/audit/merkle-store";
 import { utf8 } from "../src/lib/bytes";
 import { logError } from "../src/lib/log";
 import type { AuditRow, AuditStore } from "./key-guard-audit-store";
@@ -17,9 +17,10 @@ import type { AuditRow, AuditStore } from "./key-guard-audit-store";
  *  1. `append` (inside admit / settle / alarm, no await): writes the entry's RFC 8785 text with
  *     `hash = NULL`, in the same synchronous step as the charge.
  *  2. The sealer (`seal`), started after the caller returned: one run at a time per instance,
- *     it takes the rows after the sealed prefix in seq order and, for each, computes
- *     h_seq = HMAC(K, frame(h_{seq-1}, entry)) and the Merkle leaf and completed nodes, then
- *     writes the hash, the nodes and the new tree size with no await between them (one commit).
+ *     it takes the rows after the sealed prefix in seq order, in batches, and for each computes
+ *     h_seq = HMAC(K, frame(h_{seq-1}, entry)) and the Merkle leaf and completed nodes (held in
+ *     memory until the batch is done), then writes the batch's hashes, nodes and new tree size with
+ *     no await between them (one commit per batch, not per entry).
  *
  * The hash is a pure function of the stored bytes and the previous hash, so it does not matter
  * when it is computed: an instance evicted between 1 and 2 leaves unsealed rows, and the next
@@ -79,6 +80,23 @@ export function entryText(seq: number, f: AuditFields): string {
     prompt_tokens: count(f.promptTokens), completion_tokens: count(f.completionTokens), cost_micros: count(f.costMicros),
     latency_ms: count(f.latencyMs), stream: f.stream,
   });
+}
+
+/** Merkle nodes computed for a batch, readable before they are committed to the store. */
+class PendingNodes implements MerkleNodeStore {
+  readonly written: Array<MerkleNode & { hash: Uint8Array }> = [];
+  private readonly byPosition = new Map<string, Uint8Array>();
+
+  constructor(private readonly base: MerkleNodeStore) {}
+
+  get(level: number, index: number): Uint8Array | undefined {
+    return this.byPosition.get(`${level}:${index}`) ?? this.base.get(level, index);
+  }
+
+  put(level: number, index: number, hash: Uint8Array): void {
+    this.byPosition.set(`${level}:${index}`, hash);
+    this.written.push({ level, index, hash });
+  }
 }
 
 interface ChainKeys {
@@ -171,26 +189,31 @@ export class AuditLog {
     const keys = await this.chainKeys();
     if (keys === null) return;
     for (let batch = this.store.unsealed(SEAL_BATCH); batch.length > 0; batch = this.store.unsealed(SEAL_BATCH)) {
-      for (const row of batch) {
-        if (this.paused) return;
-        await this.sealRow(keys, row);
-      }
+      if (this.paused) return;
+      await this.sealBatch(keys, batch);
       // workerd's Web Crypto completes synchronously, so a batch never yields on its own: let
       // waiting admits and settles in between batches rather than behind a whole backlog.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
 
-  private async sealRow(keys: ChainKeys, row: { seq: number; entry: string }): Promise<void> {
-    const size = this.store.treeSize();
-    if (row.seq !== size + 1) throw new Error(`audit entry ${size + 1} is missing (next stored is ${row.seq}); sealing stops`);
-    const previous = size === 0 ? await keys.genesis : this.store.hashAt(size);
+  private async sealBatch(keys: ChainKeys, batch: ReadonlyArray<{ seq: number; entry: string }>): Promise<void> {
+    let size = this.store.treeSize();
+    let previous = size === 0 ? await keys.genesis : this.store.hashAt(size);
     if (previous === null) throw new Error(`sealed audit entry ${size} has no hash; sealing stops`);
-    const bytes = utf8(row.entry);
-    const hash = await nextChainHash(await keys.chainKey, previous, bytes);
-    const nodes = await nodesForAppend(this.store, size, await leafHash(bytes));
-    // No await from here: the hash, its Merkle nodes and the new tree size commit together.
-    this.store.commitSeal(row.seq, hash, nodes);
+    const chainKey = await keys.chainKey;
+    const nodes = new PendingNodes(this.store);
+    const sealed: Array<{ seq: number; hash: string }> = [];
+    for (const row of batch) {
+      if (row.seq !== size + 1) throw new Error(`audit entry ${size + 1} is missing (next stored is ${row.seq}); sealing stops`);
+      const bytes = utf8(row.entry);
+      previous = await nextChainHash(chainKey, previous, bytes);
+      for (const node of await nodesForAppend(nodes, size, await leafHash(bytes))) nodes.put(node.level, node.index, node.hash);
+      sealed.push({ seq: row.seq, hash: previous });
+      size += 1;
+    }
+    // No await from here: the batch's hashes, Merkle nodes and new tree size commit together.
+    this.store.commitSeals(sealed, nodes.written);
   }
 
   /** K_key and h_0, derived once per instance (and again only if the key id or secret changes). */

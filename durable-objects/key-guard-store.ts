@@ -40,6 +40,8 @@ export interface Reservation {
 
 
 export class KeyGuardStore {
+  private readonly ledgers = new Map<string, Totals & { requests: number }>();
+
   constructor(private readonly sql: SqlStorage) {}
 
   migrate(): void {
@@ -56,17 +58,25 @@ export class KeyGuardStore {
     this.sql.exec(`INSERT OR REPLACE INTO key_record (id, record) VALUES (1, ?)`, JSON.stringify(record));
   }
 
+  /** A month's totals. Read once per period and then kept in memory: every change goes through `charge`. */
   ledger(period: string): Totals & { requests: number } {
-    const row = this.sql
-      .exec<{ tokens: number; spend_micros: number; requests: number }>(
-        `SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`,
-        period,
-      )
-      .toArray()[0];
-    return row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
+    let cached = this.ledgers.get(period);
+    if (!cached) {
+      const row = this.sql
+        .exec<{ tokens: number; spend_micros: number; requests: number }>(
+          `SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`,
+          period,
+        )
+        .toArray()[0];
+      cached = row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
+      this.ledgers.set(period, cached);
+    }
+    return { ...cached };
   }
 
   charge(period: string, tokens: number, spendMicros: number): void {
+    const current = this.ledger(period);
+    this.ledgers.set(period, { tokens: current.tokens + tokens, spendMicros: current.spendMicros + spendMicros, requests: current.requests + 1 });
     this.sql.exec(
       `INSERT INTO ledger (period, tokens, spend_micros, requests) VALUES (?, ?, ?, 1)
        ON CONFLICT (period) DO UPDATE SET tokens = tokens + excluded.tokens,

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadKeyRecord } from "../src/keys/catalogue";
+import { loadKeyRecord, markActivated } from "../src/keys/catalogue";
 import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, RateLimitInfo, SettleRequest } from "../src/keys/types";
 import { decideAdmission, identityDenial, peekRateInfo, type RateState, type Totals } from "../src/policy/admission";
 import { gcraRefund } from "../src/policy/gcra";
@@ -229,19 +229,31 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   private async ensureRecord(keyId: string): Promise<KeyRecord | null> {
     if (this.record) return this.record;
-    // Cold start of a key created before this object existed (or storage lost): D1 is the catalogue.
-    this.recordLoad ??= loadKeyRecord(this.env.DB, keyId).then((record) => {
-      if (record && !this.record) this.configure(record);
-      this.recordLoad = null;
-      return this.record;
-    });
+    // First request with this key (or storage lost): D1 is the catalogue. Mark the key activated
+    // before reading it, so an admin change made meanwhile is either read here or pushed here.
+    this.recordLoad ??= markActivated(this.env.DB, keyId, this.now())
+      .then(() => loadKeyRecord(this.env.DB, keyId))
+      .then((record) => {
+        if (record && !this.record) this.configure(record);
+        return this.record;
+      })
+      .finally(() => {
+        this.recordLoad = null;
+      });
     return this.recordLoad;
   }
 }
 
+const encoder = new TextEncoder();
+const storedHashBytes = new WeakMap<KeyRecord, Uint8Array>();
+
 /** Constant-time comparison of two hex hashes (always the same length when well-formed). */
 function secretMatches(record: KeyRecord, secretHash: string): boolean {
-  const a = new TextEncoder().encode(record.secretHash);
-  const b = new TextEncoder().encode(secretHash);
-  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+  let stored = storedHashBytes.get(record);
+  if (!stored) {
+    stored = encoder.encode(record.secretHash);
+    storedHashBytes.set(record, stored);
+  }
+  const given = encoder.encode(secretHash);
+  return stored.byteLength === given.byteLength && crypto.subtle.timingSafeEqual(stored, given);
 }

@@ -1,3 +1,4 @@
+import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, chat, createKey } from "./support/gateway";
@@ -96,5 +97,43 @@ describe("admin: virtual keys", () => {
     const { key } = await createKey();
     const res = await admin("/keys", { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(401);
+  });
+});
+
+describe("admin: Durable Object placement", () => {
+  const exists = async (keyId: string) => {
+    const wanted = env.KEY_GUARD.idFromName(keyId);
+    return (await listDurableObjectIds(env.KEY_GUARD)).some((id) => id.equals(wanted));
+  };
+
+  it("the admin API never creates a key's KeyGuard; the first request does, with the latest policy", async () => {
+    const { id, key } = await createKey({ name: "placement" });
+    expect((await admin(`/keys/${id}`)).status).toBe(200);
+    expect((await admin("/keys")).status).toBe(200);
+    expect((await admin(`/keys/${id}/audit`)).status).toBe(200);
+    expect(await (await admin(`/keys/${id}/audit/verify`, { method: "POST" })).json()).toMatchObject({ valid: true, entries: 0 });
+    expect((await admin(`/keys/${id}`, { method: "PATCH", json: { models: ["gpt-*"] } })).status).toBe(200);
+    expect(await exists(id)).toBe(false);
+
+    // The first request creates the object, which reads the policy changed above.
+    const denied = await chat(key, { model: "mock/echo", messages: [{ role: "user", content: "hi" }] });
+    expect(denied.status).toBe(403);
+    expect(await exists(id)).toBe(true);
+    const row = await env.DB.prepare("select activated_at from virtual_keys where id = ?").bind(id).first<{ activated_at: number | null }>();
+    expect(row?.activated_at).toBeGreaterThan(0);
+
+    // From now on changes are pushed to the object and usage comes from it.
+    await admin(`/keys/${id}`, { method: "PATCH", json: { models: [] } });
+    expect((await chat(key, { model: "mock/echo", messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
+    await admin(`/keys/${id}/revoke`, { method: "POST" });
+    expect((await chat(key, { model: "mock/echo", messages: [{ role: "user", content: "hi" }] })).status).toBe(401);
+  });
+
+  it("a key revoked before its first use is refused on that first use", async () => {
+    const { id, key } = await createKey();
+    await admin(`/keys/${id}/revoke`, { method: "POST" });
+    expect(await exists(id)).toBe(false);
+    const res = await chat(key, { model: "mock/echo", messages: [{ role: "user", content: "hi" }] });
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("key_revoked");
   });
 });

@@ -24,6 +24,11 @@ export const virtualKeys = sqliteTable("virtual_keys", {
   expiresAt: integer("expires_at"),
   metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
   revokedAt: integer("revoked_at"),
+  /**
+   * When the key's KeyGuard was first created, by the key's first request. Until then the admin API
+   * leaves the Durable Object alone, so it is created near the agent, not near the admin.
+   */
+  activatedAt: integer("activated_at"),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });

@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { virtualKeys } from "../db/schema";
 import type { KeyRecord } from "./types";
@@ -21,6 +21,7 @@ function toRecord(row: Row): KeyRecord {
     expiresAt: row.expiresAt,
     metadata: row.metadata,
     revokedAt: row.revokedAt,
+    activatedAt: row.activatedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -40,7 +41,23 @@ export async function insertKeyRecord(db: D1Database, record: KeyRecord): Promis
   await drizzle(db).insert(virtualKeys).values(record);
 }
 
-export async function updateKeyRecord(db: D1Database, record: KeyRecord): Promise<void> {
-  const { id, ...rest } = record;
-  await drizzle(db).update(virtualKeys).set(rest).where(eq(virtualKeys.id, id));
+/** Writes the policy fields; `activated_at` is the KeyGuard's to set and is returned fresh. */
+export async function updateKeyRecord(db: D1Database, record: KeyRecord): Promise<{ activatedAt: number | null }> {
+  const { id, activatedAt: _ignored, ...rest } = record;
+  const row = await drizzle(db)
+    .update(virtualKeys)
+    .set(rest)
+    .where(eq(virtualKeys.id, id))
+    .returning({ activatedAt: virtualKeys.activatedAt })
+    .get();
+  return { activatedAt: row?.activatedAt ?? null };
+}
+
+/**
+ * Called by a KeyGuard when it is created, BEFORE it reads the record. With the admin API writing the
+ * record BEFORE it reads `activated_at`, every interleaving ends with the object holding the latest
+ * policy: either it read the new record, or the admin saw it activated and pushed the record to it.
+ */
+export async function markActivated(db: D1Database, id: string, now: number): Promise<void> {
+  await drizzle(db).update(virtualKeys).set({ activatedAt: now }).where(and(eq(virtualKeys.id, id), isNull(virtualKeys.activatedAt)));
 }

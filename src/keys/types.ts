@@ -14,6 +14,8 @@ export interface KeyRecord {
   expiresAt: number | null;
   metadata: Record<string, unknown>;
   revokedAt: number | null;
+  /** First request with the key (its KeyGuard exists from then on); null while unused. */
+  activatedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -40,7 +40,7 @@ export async function callWithRotation(
     const ctx: AdapterContext = { ...base, apiKey: key.apiKey };
     const response = await sendUpstream(route, route.adapter.buildRequest(request, ctx), abort, timeoutMs);
     if (response.ok) return { response, ctx, keyId: key.id };
-    const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES, timeoutMs);
+    const body = await readCapped(response, MAX_ERROR_BODY_BYTES, timeoutMs);
     const failure = route.adapter.classifyError(response.status, response.headers, body.text);
     if (failure.kind === "rate_limited") {
       await reportRateLimited(env, route.provider, key.id, failure.retryAfterMs);

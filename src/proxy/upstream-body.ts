@@ -13,8 +13,11 @@ export interface CappedBody {
   outcome: BodyOutcome;
 }
 
-export async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number, timeoutMs: number): Promise<CappedBody> {
+export async function readCapped(response: Response, maxBytes: number, timeoutMs: number): Promise<CappedBody> {
+  const body = response.body;
   if (!body) return { text: "", outcome: "complete" };
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (Number.isInteger(declared) && declared >= 0) return readFramed(response, declared, maxBytes, timeoutMs);
   const reader = body.getReader();
   let outcome: BodyOutcome = "complete";
   // Cancelling resolves a pending read as done, so the loop below ends at the deadline.
@@ -50,4 +53,29 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, maxByt
     offset += chunk.byteLength;
   }
   return { text: new TextDecoder().decode(bytes), outcome };
+}
+
+/**
+ * A body framed by Content-Length (the usual buffered answer): refused at once when declared too
+ * large, else read in one native call — the HTTP layer never delivers more than the declared length.
+ */
+async function readFramed(response: Response, declared: number, maxBytes: number, timeoutMs: number): Promise<CappedBody> {
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    return { text: "", outcome: "too_large" };
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  try {
+    const result = await Promise.race([response.arrayBuffer(), deadline]);
+    if (result === "timeout") {
+      await response.body?.cancel().catch(() => undefined);
+      return { text: "", outcome: "timeout" };
+    }
+    return { text: new TextDecoder().decode(result), outcome: "complete" };
+  } catch {
+    return { text: "", outcome: "broken" };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -34,10 +34,14 @@ export const auditReportInput = z
     path: ["to_seq"],
   });
 
-async function findKeyId(env: Env, id: string): Promise<string> {
+/**
+ * The key, and whether its KeyGuard exists: a key never used has an empty log, answered here so
+ * that looking at it does not create its Durable Object near the admin (see routes/admin/keys.ts).
+ */
+async function findKey(env: Env, id: string): Promise<{ keyId: string; active: boolean }> {
   const record = isKeyId(id) ? await loadKeyRecord(env.DB, id) : null;
   if (!record) throw new GatewayError("not_found", `No virtual key with id '${id}'.`);
-  return record.id;
+  return { keyId: record.id, active: record.activatedAt !== null };
 }
 
 const guard = (env: Env, id: string) => env.KEY_GUARD.getByName(id);
@@ -58,8 +62,12 @@ function unwrap<R extends { ok: true } | AuditFailure>(result: R): Extract<R, { 
 }
 
 auditRoutes.get("/:id/audit", async (c) => {
-  const keyId = await findKeyId(c.env, c.req.param("id"));
+  const { keyId, active } = await findKey(c.env, c.req.param("id"));
   const q = parseWith(auditPageQuery, c.req.query());
+  if (!active) {
+    const head = { seq: 0, hash: await genesisHash(await chainKeyOf(c.env, keyId), keyId) };
+    return c.json({ object: "list", data: [], head, has_more: false });
+  }
   const page = unwrap(await guard(c.env, keyId).auditPage(keyId, q.after, q.limit));
   return c.json({
     object: "list",
@@ -94,10 +102,11 @@ async function chainKeyOf(env: Env, keyId: string): Promise<CryptoKey> {
  * still verifies: only a checkpoint signed before the cut (a report) exposes that.
  */
 auditRoutes.post("/:id/audit/verify", async (c) => {
-  const keyId = await findKeyId(c.env, c.req.param("id"));
+  const { keyId, active } = await findKey(c.env, c.req.param("id"));
   const chainKey = await chainKeyOf(c.env, keyId);
   const stub = guard(c.env, keyId);
   let head: AuditHead & { hash: string } = { seq: 0, hash: await genesisHash(chainKey, keyId) };
+  if (!active) return c.json({ valid: true, entries: 0, head, first_invalid_seq: null });
   for (;;) {
     const page = unwrap(await stub.auditPage(keyId, head.seq, VERIFY_PAGE));
     const records = page.rows.map((row) => ({ entry: row.entry, hash: row.hash ?? "" }));
@@ -112,8 +121,9 @@ auditRoutes.post("/:id/audit/verify", async (c) => {
 });
 
 auditRoutes.post("/:id/audit/reports", async (c) => {
-  const keyId = await findKeyId(c.env, c.req.param("id"));
+  const { keyId, active } = await findKey(c.env, c.req.param("id"));
   const input = await readOptionalBody(c);
+  if (!active) throw new GatewayError("invalid_request", "The audit log of this key is empty: it has not been used yet.");
   const range = { fromSeq: input.from_seq, toSeq: input.to_seq };
   const { report } = unwrap(await guard(c.env, keyId).auditReport(keyId, range));
   // 22 base62 characters: about 131 random bits, so report URLs cannot be guessed.

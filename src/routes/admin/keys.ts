@@ -8,6 +8,7 @@ import { hashKeySecret } from "../../keys/secret-hash";
 import { generateToken, isKeyId } from "../../keys/token";
 import type { KeyRecord, KeyUsage } from "../../keys/types";
 import { readBody } from "../../lib/request-body";
+import { periodOf } from "../../policy/period";
 import { usdToMicros } from "../../pricing/price";
 
 /** Virtual keys: create (the token is shown once), list, read with usage, update policy, revoke. */
@@ -34,15 +35,23 @@ function applyPolicy(record: KeyRecord, input: PatchKeyInput, now: number): KeyR
   return next;
 }
 
+/** A key that has never been used has no KeyGuard yet: its usage is zero. */
+function blankUsage(now = Date.now()): KeyUsage {
+  return { period: periodOf(now), tokens: 0, spend_usd: 0, requests: 0, reserved_tokens: 0, reserved_usd: 0 };
+}
+
 /**
- * The Durable Object is the authority, so it is updated first: a revocation or tighter policy is
- * in force even if the catalogue write that follows fails (a retry then repairs the catalogue).
+ * The admin API never creates a key's KeyGuard: a Durable Object lives where it is first called,
+ * and that should be near the agent (its first request), not near the admin. So usage comes from
+ * the object only once the key is activated, and a change is written to D1 first, then pushed to
+ * the object if it exists (see markActivated for why no interleaving loses the change). If the push
+ * fails the admin gets an error and retries; D1 already holds the change.
  */
-async function save(env: Env, record: KeyRecord, isNew: boolean): Promise<KeyUsage> {
-  if (isNew) await insertKeyRecord(env.DB, record);
-  const usage = await guard(env, record.id).configure(record);
-  if (!isNew) await updateKeyRecord(env.DB, record);
-  return usage;
+const usageOf = (env: Env, record: KeyRecord) => (record.activatedAt === null ? blankUsage() : guard(env, record.id).usage());
+
+async function update(env: Env, record: KeyRecord): Promise<KeyUsage> {
+  const { activatedAt } = await updateKeyRecord(env.DB, record);
+  return activatedAt === null ? blankUsage() : guard(env, record.id).configure({ ...record, activatedAt });
 }
 
 keysRoutes.post("/", async (c) => {
@@ -52,34 +61,34 @@ keysRoutes.post("/", async (c) => {
   const blank: KeyRecord = {
     id, name: input.name, secretHash: await hashKeySecret(c.env.KEY_PEPPER, id, secret), last4: secret.slice(-4),
     models: [], monthlyTokenQuota: null, spendCapMicros: null, rpm: null, tpm: null, expiresAt: null,
-    metadata: {}, revokedAt: null, createdAt: now, updatedAt: now,
+    metadata: {}, revokedAt: null, activatedAt: null, createdAt: now, updatedAt: now,
   };
   const record = applyPolicy(blank, input, now);
-  const usage = await save(c.env, record, true);
-  return c.json({ ...keyView(record, usage), key: token }, 201);
+  await insertKeyRecord(c.env.DB, record);
+  return c.json({ ...keyView(record, blankUsage(now)), key: token }, 201);
 });
 
 keysRoutes.get("/", async (c) => {
   const records = await listKeyRecords(c.env.DB);
-  const usages = await Promise.all(records.map((r) => guard(c.env, r.id).usage()));
+  const usages = await Promise.all(records.map((r) => usageOf(c.env, r)));
   return c.json({ object: "list", data: records.map((r, i) => keyView(r, usages[i])) });
 });
 
 keysRoutes.get("/:id", async (c) => {
   const record = await findKey(c.env, c.req.param("id"));
-  return c.json(keyView(record, await guard(c.env, record.id).usage()));
+  return c.json(keyView(record, await usageOf(c.env, record)));
 });
 
 keysRoutes.patch("/:id", async (c) => {
   const record = await findKey(c.env, c.req.param("id"));
   const input = await readBody(c, patchKeySchema);
   const next = applyPolicy(record, input, Date.now());
-  return c.json(keyView(next, await save(c.env, next, false)));
+  return c.json(keyView(next, await update(c.env, next)));
 });
 
 keysRoutes.post("/:id/revoke", async (c) => {
   const record = await findKey(c.env, c.req.param("id"));
   const now = Date.now();
   const next = record.revokedAt === null ? { ...record, revokedAt: now, updatedAt: now } : record;
-  return c.json(keyView(next, await save(c.env, next, false)));
+  return c.json(keyView(next, await update(c.env, next)));
 });

@@ -22,7 +22,7 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** The provider's buffered JSON, read within the size cap and the upstream timeout. */
 async function bufferedJson(response: Response, timeoutMs: number): Promise<unknown> {
-  const body = await readCapped(response.body, MAX_RESPONSE_BYTES, timeoutMs);
+  const body = await readCapped(response, MAX_RESPONSE_BYTES, timeoutMs);
   if (body.outcome === "timeout") throw new GatewayError("upstream_timeout", "The provider timed out.");
   if (body.outcome === "too_large") throw new GatewayError("upstream_error", "The provider's response is too large.");
   try {

@@ -1,0 +1,1 @@
+ALTER TABLE `virtual_keys` ADD `activated_at` integer;
