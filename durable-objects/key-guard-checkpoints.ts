@@ -109,12 +109,8 @@ export class AuditCheckpoints {
   private async signLatest(now: number): Promise<AuditCheckpointResult> {
     const keyId = this.keyId();
     if (keyId === null) return auditFailure("not_found", "The key has no audit log.");
-    try {
-      await this.log.sealed();
-    } catch (error) {
-      if (error instanceof AuditUnavailable) return auditFailure("unavailable", error.message);
-      throw error;
-    }
+    const unsealed = await this.sealedOrUnavailable();
+    if (unsealed) return unsealed;
     const size = this.store.treeSize();
     if (size === 0) return auditFailure("invalid_range", "The audit log is empty.");
     let signer: NoteSigner;
@@ -131,6 +127,17 @@ export class AuditCheckpoints {
     } catch (error) {
       if (!(error instanceof AuditError)) throw error;
       return auditFailure("integrity", `The audit log contradicts a checkpoint signed before: ${describeError(error)}`);
+    }
+  }
+
+  /** Waits for the sealer; a log that cannot be sealed (configuration) is an `unavailable` failure. */
+  private async sealedOrUnavailable(): Promise<AuditFailure | null> {
+    try {
+      await this.log.sealed();
+      return null;
+    } catch (error) {
+      if (error instanceof AuditUnavailable) return auditFailure("unavailable", error.message);
+      throw error;
     }
   }
 
@@ -152,12 +159,8 @@ export class AuditCheckpoints {
 
   /** A report of seqs from..to (default: the whole log) against a fresh or current checkpoint. */
   async report(range: AuditRange, now: number): Promise<AuditReportResult> {
-    try {
-      await this.log.sealed();
-    } catch (error) {
-      if (error instanceof AuditUnavailable) return auditFailure("unavailable", error.message);
-      throw error;
-    }
+    const unsealed = await this.sealedOrUnavailable();
+    if (unsealed) return unsealed;
     const size = this.store.treeSize();
     if (size === 0) return auditFailure("invalid_range", "The audit log is empty: there is nothing to report.");
     const from = range.fromSeq ?? 1;
