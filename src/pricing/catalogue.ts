@@ -1,3 +1,4 @@
+import { MOCK_MODELS } from "../providers/mock/mock-upstream";
 import type { ModelPrice } from "./price";
 
 /**
@@ -51,10 +52,7 @@ export const BUILTIN_PRICES: Record<string, Record<string, ModelPrice>> = {
     "gemini-2.5-flash-lite": price({ in: 0.1, cached: 0.01, out: 0.4 }),
   },
   // The mock is priced so that spend caps can be tried locally without a provider account.
-  mock: {
-    echo: price({ in: 1, cached: 0.1, out: 2 }),
-    slow: price({ in: 1, cached: 0.1, out: 2 }),
-  },
+  mock: Object.fromEntries(MOCK_MODELS.map((model) => [model, price({ in: 1, cached: 0.1, out: 2 })])),
 };
 
 /** Exact name first, then the longest catalogue entry the model name starts with. */

@@ -3,8 +3,7 @@ import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { chatCompletionRequestSchema } from "../../openai/schema";
 import { readBody } from "../../lib/request-body";
-import { formatUsd } from "../../pricing/price";
-import { costMicros } from "../../pricing/price";
+import { costMicros, formatUsd } from "../../pricing/price";
 import { agentKey } from "../../proxy/agent-auth";
 import { estimatePromptTokens, estimatedUsage, requestedMaxTokens } from "../../proxy/estimate";
 import { rateLimitHeaders } from "../../proxy/rate-headers";
@@ -13,7 +12,7 @@ import { translateStream } from "../../proxy/stream-response";
 import { readCapped } from "../../proxy/upstream-body";
 import { upstreamTimeoutMs } from "../../proxy/upstream-call";
 import { resolveModel } from "../../providers/registry";
-import type { Usage } from "../../providers/types";
+import { type Usage, ZERO_USAGE } from "../../providers/types";
 
 /** Output-token cap injected upstream when the client sent none and the key's policy is bounded. */
 const DEFAULT_MAX_TOKENS = 4096;
@@ -101,7 +100,7 @@ chatCompletionsRoute.post("/", async (c) => {
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError("upstream_error", "The provider call failed.", { cause: err });
     Object.assign(error.headers, rateHeaders);
-    settle(error.status, { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
+    settle(error.status, ZERO_USAGE);
     throw error;
   }
 });
