@@ -45,11 +45,19 @@ export function caseRows(results: CaseResult[]): CaseRow[] {
     const dLat = direct ? summarize(direct.latencies) : null;
     const dTtft = direct && direct.ttfts.length ? summarize(direct.ttfts) : null;
     return {
-      target: r.target, mode: r.mode, concurrency: r.concurrency, requests: r.requests, errors: r.errors, firstError: r.firstError,
+      target: r.target,
+      mode: r.mode,
+      concurrency: r.concurrency,
+      requests: r.requests,
+      errors: r.errors,
+      firstError: r.firstError,
       rps: round((r.requests / r.elapsedMs) * 1000),
-      p50: round(lat.p50), p99: round(lat.p99),
-      addedP50: round(dLat ? lat.p50 - dLat.p50 : NaN), addedP99: round(dLat ? lat.p99 - dLat.p99 : NaN),
-      ttftP50: ttft && round(ttft.p50), ttftP99: ttft && round(ttft.p99),
+      p50: round(lat.p50),
+      p99: round(lat.p99),
+      addedP50: round(dLat ? lat.p50 - dLat.p50 : NaN),
+      addedP99: round(dLat ? lat.p99 - dLat.p99 : NaN),
+      ttftP50: ttft && round(ttft.p50),
+      ttftP99: ttft && round(ttft.p99),
       addedTtftP50: ttft && dTtft ? round(ttft.p50 - dTtft.p50) : null,
       cpuUsPerRequest: Number.isNaN(r.cpuMs) ? null : round((r.cpuMs / Math.max(1, r.requests)) * 1000),
       roundP50Range: [round(Math.min(...r.roundP50)), round(Math.max(...r.roundP50))],
@@ -79,9 +87,12 @@ export function ratios(rows: CaseRow[], modes: Mode[], concurrencies: number[]):
       const pk = row(rows, "portkey", mode, c);
       if (!kf || !bare || !pk) continue;
       out.push({
-        mode, concurrency: c,
-        kfOverBareRps: round(kf.rps / bare.rps), kfOverBareP50: round(kf.p50 / bare.p50),
-        kfOverPortkeyRps: round(kf.rps / pk.rps), kfOverPortkeyP50: round(kf.p50 / pk.p50),
+        mode,
+        concurrency: c,
+        kfOverBareRps: round(kf.rps / bare.rps),
+        kfOverBareP50: round(kf.p50 / bare.p50),
+        kfOverPortkeyRps: round(kf.rps / pk.rps),
+        kfOverPortkeyP50: round(kf.p50 / pk.p50),
       });
     }
   }
@@ -122,7 +133,8 @@ export function checks(results: CaseResult[], rows: CaseRow[], modes: Mode[], lo
     for (const c of [low, high]) {
       const k = row(rows, "keyforge", mode, c);
       const p = row(rows, "portkey", mode, c);
-      if (k && p) add(`${mode} c=${c}: added p50, KeyForge − Portkey`, k.addedP50 - p.addedP50, 0, "ms", "below", pairedP50(results, "keyforge", "portkey", mode, c));
+      if (k && p)
+        add(`${mode} c=${c}: added p50, KeyForge − Portkey`, k.addedP50 - p.addedP50, 0, "ms", "below", pairedP50(results, "keyforge", "portkey", mode, c));
     }
   }
   return out;

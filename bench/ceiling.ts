@@ -79,7 +79,11 @@ export async function measureCeiling(
   concurrency = 64,
 ): Promise<CeilingResult> {
   const probes: ProbeRun[] = [];
-  for (const [keys, c] of [[1, 1], [1, concurrency], [concurrency, concurrency]] as const) {
+  for (const [keys, c] of [
+    [1, 1],
+    [1, concurrency],
+    [concurrency, concurrency],
+  ] as const) {
     await probe(mf, keys, c, Math.min(500, durationMs)); // warm (and configure the keys)
     probes.push(await probe(mf, keys, c, durationMs));
   }

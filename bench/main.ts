@@ -101,7 +101,13 @@ async function run(): Promise<void> {
   const sampler = new MemorySampler({ bare: stack.pids.bare!, keyforge: stack.pids.keyforge!, portkey: stack.pids.portkey! });
   const background = backgroundMeter(stack);
   const results = await runMatrix({
-    targets: stack.targets, pids: stack.pids, order: ORDER, modes: MODES, concurrencies: CONCURRENCIES, onSlice: printSlice, ...profile,
+    targets: stack.targets,
+    pids: stack.pids,
+    order: ORDER,
+    modes: MODES,
+    concurrencies: CONCURRENCIES,
+    onSlice: printSlice,
+    ...profile,
   });
   const backgroundCores = background();
   const metering = await meteringCheck(stack, results);
@@ -120,12 +126,26 @@ async function run(): Promise<void> {
 
   const rows = caseRows(results);
   const meta: Meta = {
-    date: new Date().toISOString(), commit: commit(), profile: quick ? "quick" : "default", node: process.version, cpus: cpus().length,
+    date: new Date().toISOString(),
+    commit: commit(),
+    profile: quick ? "quick" : "default",
+    node: process.version,
+    cpus: cpus().length,
     versions: { workerd: versionOf("workerd"), miniflare: versionOf("miniflare"), portkey: versionOf("@portkey-ai/gateway") },
-    rounds: profile.rounds, sliceMs: profile.sliceMs, upstream: UPSTREAM, storage: storageDir ? "tmpfs" : "disk", backgroundCores, metering, durationS: Math.round((Date.now() - started) / 1000),
+    rounds: profile.rounds,
+    sliceMs: profile.sliceMs,
+    upstream: UPSTREAM,
+    storage: storageDir ? "tmpfs" : "disk",
+    backgroundCores,
+    metering,
+    durationS: Math.round((Date.now() - started) / 1000),
   };
   const out: Results = {
-    meta, cases: rows, ratios: ratios(rows, MODES, CONCURRENCIES), checks: checks(results, rows, MODES, 1, 32), ceiling,
+    meta,
+    cases: rows,
+    ratios: ratios(rows, MODES, CONCURRENCIES),
+    checks: checks(results, rows, MODES, 1, 32),
+    ceiling,
     memory: { processes, growth: growth ?? previous?.growth ?? null, ...(previous ? { growthFrom: previous.from } : {}) },
   };
   writeResults(benchDir, out);
@@ -153,7 +173,10 @@ process.on("SIGTERM", onSigterm);
 
 /** Miniflare's own exit hook calls process.exit() on Ctrl-C, before our asynchronous cleanup can run. */
 function ownSignals(): void {
-  for (const [signal, mine] of [["SIGINT", onSigint], ["SIGTERM", onSigterm]] as const) {
+  for (const [signal, mine] of [
+    ["SIGINT", onSigint],
+    ["SIGTERM", onSigterm],
+  ] as const) {
     for (const listener of process.listeners(signal)) if (listener !== mine) process.removeListener(signal, listener);
   }
 }

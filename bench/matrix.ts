@@ -64,8 +64,19 @@ export async function runMatrix(options: MatrixOptions): Promise<CaseResult[]> {
           const cpu = pid === undefined ? NaN : cpuMsOf(pid) - cpu0;
           const key = keyOf(target, mode, concurrency);
           const acc = results.get(key) ?? {
-            target, mode, concurrency, requests: 0, errors: 0, firstError: null, elapsedMs: 0,
-            latencies: [], ttfts: [], roundP50: [], roundTtftP50: [], cpuMs: 0, warmupRequests: 0,
+            target,
+            mode,
+            concurrency,
+            requests: 0,
+            errors: 0,
+            firstError: null,
+            elapsedMs: 0,
+            latencies: [],
+            ttfts: [],
+            roundP50: [],
+            roundTtftP50: [],
+            cpuMs: 0,
+            warmupRequests: 0,
           };
           acc.warmupRequests += warm.count;
           acc.requests += slice.count;

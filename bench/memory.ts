@@ -85,7 +85,13 @@ export async function memoryGrowth(target: Target, pid: number, milestones: numb
   const first = points[0]!.rssMiB;
   const last = points.at(-1)!.rssMiB;
   return {
-    target: target.name, concurrency, points, peakMiB: memoryOf(pid)?.hwmMiB ?? NaN,
-    growthMiB: last - first, growthPct: ((last - first) / first) * 100, errors, elapsedMs: Date.now() - started,
+    target: target.name,
+    concurrency,
+    points,
+    peakMiB: memoryOf(pid)?.hwmMiB ?? NaN,
+    growthMiB: last - first,
+    growthPct: ((last - first) / first) * 100,
+    errors,
+    elapsedMs: Date.now() - started,
   };
 }

@@ -52,11 +52,38 @@ const table = (head: string[], rows: string[][]) =>
 
 function caseTable(cases: CaseRow[]): string {
   return table(
-    ["mode", "c", "target", "requests", "req/s", "p50 ms", "p99 ms", "added p50", "added p99", "TTFT p50", "TTFT p99", "added TTFT", "CPU µs/req", "round p50 range", "errors"],
+    [
+      "mode",
+      "c",
+      "target",
+      "requests",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "added p50",
+      "added p99",
+      "TTFT p50",
+      "TTFT p99",
+      "added TTFT",
+      "CPU µs/req",
+      "round p50 range",
+      "errors",
+    ],
     cases.map((r) => [
-      r.mode, String(r.concurrency), r.target === "keyforge" ? "**keyforge**" : r.target, String(r.requests), f(r.rps), f(r.p50), f(r.p99),
-      r.target === "direct" ? "–" : f(r.addedP50), r.target === "direct" ? "–" : f(r.addedP99), f(r.ttftP50), f(r.ttftP99),
-      r.target === "direct" ? "–" : f(r.addedTtftP50), f(r.cpuUsPerRequest), `${r.roundP50Range[0]}–${r.roundP50Range[1]}`,
+      r.mode,
+      String(r.concurrency),
+      r.target === "keyforge" ? "**keyforge**" : r.target,
+      String(r.requests),
+      f(r.rps),
+      f(r.p50),
+      f(r.p99),
+      r.target === "direct" ? "–" : f(r.addedP50),
+      r.target === "direct" ? "–" : f(r.addedP99),
+      f(r.ttftP50),
+      f(r.ttftP99),
+      r.target === "direct" ? "–" : f(r.addedTtftP50),
+      f(r.cpuUsPerRequest),
+      `${r.roundP50Range[0]}–${r.roundP50Range[1]}`,
       r.errors ? `${r.errors} (${r.firstError})` : "0",
     ]),
   );
@@ -100,11 +127,17 @@ function ceilingSection(c: CeilingResult | null): string {
     "",
     "KeyGuard alone (a probe Worker calling `admit()` + `settle()` back to back, no HTTP, no upstream):",
     "",
-    table(["keys", "concurrency", "admit+settle pairs/s"], c.probe.map((p) => [String(p.keys), String(p.concurrency), f(Math.round(p.pairsPerSec))])),
+    table(
+      ["keys", "concurrency", "admit+settle pairs/s"],
+      c.probe.map((p) => [String(p.keys), String(p.concurrency), f(Math.round(p.pairsPerSec))]),
+    ),
     "",
     "Whole gateway, buffered, all clients on one virtual key vs each client on its own key:",
     "",
-    table(["keys", "concurrency", "req/s", "p50 ms"], c.gateway.map((g) => [String(g.keys), String(g.concurrency), f(Math.round(g.rps)), f(Math.round(g.p50 * 10) / 10)])),
+    table(
+      ["keys", "concurrency", "req/s", "p50 ms"],
+      c.gateway.map((g) => [String(g.keys), String(g.concurrency), f(Math.round(g.rps)), f(Math.round(g.p50 * 10) / 10)]),
+    ),
   ].join("\n");
 }
 

@@ -17,7 +17,12 @@ interface Canned {
 }
 
 async function render(stream: boolean): Promise<Response> {
-  const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: BENCH_PROMPT }], stream, stream_options: stream ? { include_usage: true } : undefined };
+  const body = {
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: BENCH_PROMPT }],
+    stream,
+    stream_options: stream ? { include_usage: true } : undefined,
+  };
   return handleMockRequest(new Request("http://mock/v1/chat/completions", { method: "POST", body: JSON.stringify(body) }));
 }
 

@@ -99,7 +99,9 @@ export async function startKeyForge(options: KeyForgeOptions, before: Set<number
 /** The same SQL files wrangler applies, statement by statement (drizzle's breakpoints). */
 async function applyMigrations(mf: Miniflare, dir: string): Promise<void> {
   const db = await mf.getD1Database("DB", "keyforge");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   for (const file of files) {
     const statements = readFileSync(join(dir, file), "utf8")
       .split("--> statement-breakpoint")

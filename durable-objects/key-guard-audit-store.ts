@@ -119,7 +119,10 @@ export class AuditStore implements MerkleNodeStore {
   saveCheckpoint(c: StoredCheckpoint): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO audit_checkpoints (size, note, verifier_key, signed_at) VALUES (?, ?, ?, ?)`,
-      c.size, c.note, c.verifierKey, c.signedAt,
+      c.size,
+      c.note,
+      c.verifierKey,
+      c.signedAt,
     );
   }
 }

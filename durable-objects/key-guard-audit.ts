@@ -75,10 +75,19 @@ const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.round(
 /** The canonical text of an entry; inputs are clamped so this never throws on the hot path. */
 export function entryText(seq: number, f: AuditFields): string {
   return canonicalJson({
-    v: 1, key_id: text(f.keyId, 128), seq, ts: count(f.ts), request_id: text(f.requestId, 256), model: text(f.model, 256),
-    provider: text(f.provider, 128), status: f.status === "expired" ? "expired" : Math.min(999, count(f.status)),
-    prompt_tokens: count(f.promptTokens), completion_tokens: count(f.completionTokens), cost_micros: count(f.costMicros),
-    latency_ms: count(f.latencyMs), stream: f.stream,
+    v: 1,
+    key_id: text(f.keyId, 128),
+    seq,
+    ts: count(f.ts),
+    request_id: text(f.requestId, 256),
+    model: text(f.model, 256),
+    provider: text(f.provider, 128),
+    status: f.status === "expired" ? "expired" : Math.min(999, count(f.status)),
+    prompt_tokens: count(f.promptTokens),
+    completion_tokens: count(f.completionTokens),
+    cost_micros: count(f.costMicros),
+    latency_ms: count(f.latencyMs),
+    stream: f.stream,
   });
 }
 
@@ -162,7 +171,7 @@ export class AuditLog {
   async sealed(): Promise<void> {
     if ((await this.chainKeys()) === null) throw new AuditUnavailable(this.configProblem ?? "The audit log is not configured.");
     const target = this.nextSeq - 1;
-    for (let size = this.store.treeSize(); size < target; ) {
+    for (let size = this.store.treeSize(); size < target;) {
       await this.seal();
       const after = this.store.treeSize();
       if (after === size) return;

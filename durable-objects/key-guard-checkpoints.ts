@@ -167,7 +167,10 @@ export class AuditCheckpoints {
     const to = range.toSeq ?? size;
     if (from < 1 || to < from || to > size) return auditFailure("invalid_range", `The range ${from}..${to} is outside the log's seqs 1..${size}.`);
     if (to - from + 1 > MAX_REPORT_ENTRIES) {
-      return auditFailure("invalid_range", `A report holds at most ${MAX_REPORT_ENTRIES} entries; ${from}..${to} has ${to - from + 1}. Pass from_seq and to_seq.`);
+      return auditFailure(
+        "invalid_range",
+        `A report holds at most ${MAX_REPORT_ENTRIES} entries; ${from}..${to} has ${to - from + 1}. Pass from_seq and to_seq.`,
+      );
     }
     const signed = await this.ensure(now);
     if (!signed.ok) return signed;

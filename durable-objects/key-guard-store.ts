@@ -38,7 +38,6 @@ export interface Reservation {
   expiresAt: number;
 }
 
-
 export class KeyGuardStore {
   private readonly ledgers = new Map<string, Totals & { requests: number }>();
 
@@ -63,10 +62,7 @@ export class KeyGuardStore {
     let cached = this.ledgers.get(period);
     if (!cached) {
       const row = this.sql
-        .exec<{ tokens: number; spend_micros: number; requests: number }>(
-          `SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`,
-          period,
-        )
+        .exec<{ tokens: number; spend_micros: number; requests: number }>(`SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`, period)
         .toArray()[0];
       cached = row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
       this.ledgers.set(period, cached);
@@ -90,13 +86,27 @@ export class KeyGuardStore {
   reservations(): Reservation[] {
     return this.sql
       .exec<{
-        request_id: string; period: string; tokens: number; cost_micros: number; model: string;
-        provider: string; stream: number; admitted_at: number; expires_at: number;
+        request_id: string;
+        period: string;
+        tokens: number;
+        cost_micros: number;
+        model: string;
+        provider: string;
+        stream: number;
+        admitted_at: number;
+        expires_at: number;
       }>(`SELECT * FROM reservations ORDER BY expires_at`)
       .toArray()
       .map((r) => ({
-        requestId: r.request_id, period: r.period, tokens: r.tokens, costMicros: r.cost_micros, model: r.model,
-        provider: r.provider, stream: r.stream === 1, admittedAt: r.admitted_at, expiresAt: r.expires_at,
+        requestId: r.request_id,
+        period: r.period,
+        tokens: r.tokens,
+        costMicros: r.cost_micros,
+        model: r.model,
+        provider: r.provider,
+        stream: r.stream === 1,
+        admittedAt: r.admitted_at,
+        expiresAt: r.expires_at,
       }));
   }
 
@@ -104,7 +114,15 @@ export class KeyGuardStore {
     this.sql.exec(
       `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, stream, admitted_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      r.requestId, r.period, r.tokens, r.costMicros, r.model, r.provider, r.stream ? 1 : 0, r.admittedAt, r.expiresAt,
+      r.requestId,
+      r.period,
+      r.tokens,
+      r.costMicros,
+      r.model,
+      r.provider,
+      r.stream ? 1 : 0,
+      r.admittedAt,
+      r.expiresAt,
     );
   }
 
@@ -127,19 +145,26 @@ export class KeyGuardStore {
        ON CONFLICT (hour, model) DO UPDATE SET requests = requests + excluded.requests,
          prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
          cost_micros = cost_micros + excluded.cost_micros`,
-      r.hour, r.model, r.requests, r.promptTokens, r.completionTokens, r.costMicros,
+      r.hour,
+      r.model,
+      r.requests,
+      r.promptTokens,
+      r.completionTokens,
+      r.costMicros,
     );
   }
 
   pendingRollups(): Rollup[] {
     return this.sql
-      .exec<{ hour: number; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>(
-        `SELECT * FROM rollups`,
-      )
+      .exec<{ hour: number; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>(`SELECT * FROM rollups`)
       .toArray()
       .map((r) => ({
-        hour: r.hour, model: r.model, requests: r.requests, promptTokens: r.prompt_tokens,
-        completionTokens: r.completion_tokens, costMicros: r.cost_micros,
+        hour: r.hour,
+        model: r.model,
+        requests: r.requests,
+        promptTokens: r.prompt_tokens,
+        completionTokens: r.completion_tokens,
+        costMicros: r.cost_micros,
       }));
   }
 
@@ -149,7 +174,12 @@ export class KeyGuardStore {
       this.sql.exec(
         `UPDATE rollups SET requests = requests - ?, prompt_tokens = prompt_tokens - ?, completion_tokens = completion_tokens - ?,
            cost_micros = cost_micros - ? WHERE hour = ? AND model = ?`,
-        r.requests, r.promptTokens, r.completionTokens, r.costMicros, r.hour, r.model,
+        r.requests,
+        r.promptTokens,
+        r.completionTokens,
+        r.costMicros,
+        r.hour,
+        r.model,
       );
     }
     this.sql.exec(`DELETE FROM rollups WHERE requests <= 0`);

@@ -83,11 +83,24 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
         this.recordAudit(record.id, now, req, statusOf(decision.code), 0, 0, 0, 0);
       }
-      return { ok: false, code: decision.code, message: decision.message, rate: decision.info, ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }) };
+      return {
+        ok: false,
+        code: decision.code,
+        message: decision.message,
+        rate: decision.info,
+        ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }),
+      };
     }
     const reservation: Reservation = {
-      requestId: req.requestId, period, tokens: decision.grant.tokens, costMicros: decision.grant.costMicros,
-      model: req.model, provider: req.provider, stream: req.stream, admittedAt: now, expiresAt: now + RESERVATION_TTL_MS,
+      requestId: req.requestId,
+      period,
+      tokens: decision.grant.tokens,
+      costMicros: decision.grant.costMicros,
+      model: req.model,
+      provider: req.provider,
+      stream: req.stream,
+      admittedAt: now,
+      expiresAt: now + RESERVATION_TTL_MS,
     };
     this.rate = decision.grant.rate;
     this.store.saveRate(this.rate);
@@ -108,9 +121,24 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
       this.store.saveRate(this.rate);
     }
-    this.recordAudit(this.record.id, now, { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
-      req.status, req.promptTokens, req.completionTokens, req.costMicros, req.latencyMs);
-    this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: req.promptTokens, completionTokens: req.completionTokens, costMicros: req.costMicros });
+    this.recordAudit(
+      this.record.id,
+      now,
+      { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
+      req.status,
+      req.promptTokens,
+      req.completionTokens,
+      req.costMicros,
+      req.latencyMs,
+    );
+    this.store.addRollup({
+      hour: hourOf(now),
+      model: reservation.model,
+      requests: 1,
+      promptTokens: req.promptTokens,
+      completionTokens: req.completionTokens,
+      costMicros: req.costMicros,
+    });
     this.scheduleAlarm(now + this.rollupFlushMs());
     return { settled: true };
   }
@@ -130,7 +158,10 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   /** For `/v1/models`: the key's model allow-list, after the same identity checks as admit. */
-  async authorize(keyId: string, secretHash: string): Promise<{ ok: true; models: string[]; rate: RateLimitInfo } | { ok: false; code: DenialCode; message: string }> {
+  async authorize(
+    keyId: string,
+    secretHash: string,
+  ): Promise<{ ok: true; models: string[]; rate: RateLimitInfo } | { ok: false; code: DenialCode; message: string }> {
     const record = this.record ?? (await this.ensureRecord(keyId));
     if (!record || !secretMatches(record, secretHash)) return { ok: false, code: "invalid_api_key", message: "Invalid API key." };
     const now = this.now();
@@ -146,7 +177,14 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       // The isolate that admitted it is gone: charge the whole reservation, audit it as expired.
       this.close(reservation, reservation.tokens, reservation.costMicros);
       this.recordAudit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
-      this.store.addRollup({ hour: hourOf(now), model: reservation.model, requests: 1, promptTokens: reservation.tokens, completionTokens: 0, costMicros: reservation.costMicros });
+      this.store.addRollup({
+        hour: hourOf(now),
+        model: reservation.model,
+        requests: 1,
+        promptTokens: reservation.tokens,
+        completionTokens: 0,
+        costMicros: reservation.costMicros,
+      });
     }
     const pending = this.store.pendingRollups();
     if (pending.length > 0 && this.record) {
@@ -198,13 +236,27 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   /** Appends the entry in the caller's synchronous step; sealing and checkpoints follow later. */
   private recordAudit(
-    keyId: string, ts: number,
+    keyId: string,
+    ts: number,
     req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "stream">,
-    status: AuditStatus, promptTokens: number, completionTokens: number, costMicros: number, latencyMs: number,
+    status: AuditStatus,
+    promptTokens: number,
+    completionTokens: number,
+    costMicros: number,
+    latencyMs: number,
   ): void {
     this.auditLog.append({
-      keyId, ts, requestId: req.requestId, model: req.model, provider: req.provider, stream: req.stream, status,
-      promptTokens, completionTokens, costMicros, latencyMs,
+      keyId,
+      ts,
+      requestId: req.requestId,
+      model: req.model,
+      provider: req.provider,
+      stream: req.stream,
+      status,
+      promptTokens,
+      completionTokens,
+      costMicros,
+      latencyMs,
     });
     const due = this.checkpoints.noteGrowth(ts);
     if (due !== null) this.scheduleAlarm(due);

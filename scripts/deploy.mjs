@@ -15,7 +15,12 @@ const PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 function wrangler(args, input) {
-  const result = spawnSync("npx", ["wrangler", ...args], { env, input, encoding: "utf8", stdio: input === undefined ? ["inherit", "pipe", "inherit"] : ["pipe", "pipe", "inherit"] });
+  const result = spawnSync("npx", ["wrangler", ...args], {
+    env,
+    input,
+    encoding: "utf8",
+    stdio: input === undefined ? ["inherit", "pipe", "inherit"] : ["pipe", "pipe", "inherit"],
+  });
   if (result.status !== 0) {
     console.error(result.stdout);
     process.exit(result.status ?? 1);
@@ -54,7 +59,11 @@ const generated = {
   AUDIT_HMAC_SECRET: () => randomBytes(32).toString("base64url"),
   AUDIT_SIGNING_KEYS: () => `keyforge-${new Date().toISOString().slice(0, 10)}:${randomBytes(32).toString("base64")}`,
 };
-const missing = Object.fromEntries(Object.entries(generated).filter(([name]) => !existing.has(name)).map(([name, make]) => [name, make()]));
+const missing = Object.fromEntries(
+  Object.entries(generated)
+    .filter(([name]) => !existing.has(name))
+    .map(([name, make]) => [name, make()]),
+);
 if (Object.keys(missing).length > 0) {
   const dir = mkdtempSync(join(tmpdir(), "keyforge-"));
   const file = join(dir, "secrets.json");

@@ -51,8 +51,14 @@ describe("admin: provider keys", () => {
     const key = secret("create");
     const created = await addKey({ provider: "openai", key, name: "prod org", scope: "org-1" });
     expect(created).toMatchObject({
-      object: "provider_key", provider: "openai", name: "prod org", scope: "org-1", last4: key.slice(-4),
-      source: "vault", status: "healthy", cooldown_until: null,
+      object: "provider_key",
+      provider: "openai",
+      name: "prod org",
+      scope: "org-1",
+      last4: key.slice(-4),
+      source: "vault",
+      status: "healthy",
+      cooldown_until: null,
     });
     expect(created.id).toMatch(/^pk_[0-9a-f]{24}$/);
     expect(Date.parse(created.created_at as string)).not.toBeNaN();
@@ -123,7 +129,10 @@ describe("admin: provider keys", () => {
   });
 
   it("accepts keys for a custom provider, and only for known providers", async () => {
-    const created = await call("/providers", { method: "POST", json: { name: "acme", type: "openai-compatible", base_url: "https://llm.acme.example.com/v1/" } });
+    const created = await call("/providers", {
+      method: "POST",
+      json: { name: "acme", type: "openai-compatible", base_url: "https://llm.acme.example.com/v1/" },
+    });
     expect(created.status).toBe(201);
     expect((await addKey({ provider: "acme", key: secret("custom") })).provider).toBe("acme");
     for (const provider of ["nope", "mock", "OpenAI"]) {
@@ -186,8 +195,14 @@ describe("admin: providers", () => {
 
 describe("admin: auth", () => {
   it.each([
-    ["GET", "/provider-keys"], ["POST", "/provider-keys"], ["DELETE", "/provider-keys/pk_x"], ["POST", "/provider-keys/pk_x/enable"], ["POST", "/provider-keys/pk_x/disable"],
-    ["GET", "/providers"], ["POST", "/providers"], ["POST", "/vault/rewrap"],
+    ["GET", "/provider-keys"],
+    ["POST", "/provider-keys"],
+    ["DELETE", "/provider-keys/pk_x"],
+    ["POST", "/provider-keys/pk_x/enable"],
+    ["POST", "/provider-keys/pk_x/disable"],
+    ["GET", "/providers"],
+    ["POST", "/providers"],
+    ["POST", "/vault/rewrap"],
   ])("401 for %s %s without or with a wrong admin token", async (method, path) => {
     const attempts: Array<Record<string, string>> = [{}, { authorization: "Bearer wrong-token" }, { authorization: TEST_SECRETS.ADMIN_TOKEN }];
     for (const headers of attempts) {
@@ -214,7 +229,7 @@ describe("admin: vault rewrap (KEK rotation)", () => {
   }
 
   it("moves every row to the active KEK, keeps every key decryptable, and is idempotent", async () => {
-    const total = ((await env.DB.prepare("select count(*) as n from provider_keys").first<{ n: number }>())!).n;
+    const total = (await env.DB.prepare("select count(*) as n from provider_keys").first<{ n: number }>())!.n;
     expect(total).toBeGreaterThan(2);
     const noop = await withKeks(V1, "/vault/rewrap", { method: "POST" });
     expect(noop.body).toMatchObject({ active_version: "v1", total, rewrapped: 0, unchanged: total, failed: [], remaining_by_version: { v1: total } });
@@ -225,7 +240,8 @@ describe("admin: vault rewrap (KEK rotation)", () => {
     expect(again.body).toMatchObject({ rewrapped: 0, unchanged: total });
 
     // With v1 removed every key still decrypts.
-    const rows = (await env.DB.prepare("select id, provider, ciphertext from provider_keys").all<{ id: string; provider: string; ciphertext: string }>()).results;
+    const rows = (await env.DB.prepare("select id, provider, ciphertext from provider_keys").all<{ id: string; provider: string; ciphertext: string }>())
+      .results;
     const onlyV2 = Vault.fromEnv({ VAULT_KEKS: V2 });
     const plain = await Promise.all(rows.map((r) => onlyV2.decrypt(r.ciphertext, r)));
     for (const p of plain) expect(PLAINTEXTS).toContain(p);

@@ -41,9 +41,7 @@ describe("audit: one entry per request", () => {
     expect(responses.map((r) => r.status)).toEqual([200, 403, 404, 502]);
     await waitForEntries(key.id, 4);
     const entries = await allEntries(key.id);
-    expect(entries.map((e) => [e.seq, e.status, e.request_id])).toEqual(
-      responses.map((r, i) => [i + 1, r.status, r.headers.get("x-request-id")]),
-    );
+    expect(entries.map((e) => [e.seq, e.status, e.request_id])).toEqual(responses.map((r, i) => [i + 1, r.status, r.headers.get("x-request-id")]));
     expect(entries[0]).toMatchObject({ v: 1, key_id: key.id, model: "mock/echo", provider: "mock", stream: false });
     expect(entries[2]).toMatchObject({ model: "openai/gpt-4o-mini", provider: "openai", cost_micros: 0 });
     expect(await chainHolds(key.id, entries)).toBe(true);
@@ -92,7 +90,10 @@ describe("audit: sealing", () => {
     expect(await verifyAudit(key.id)).toMatchObject({ valid: true, entries: 3, first_invalid_seq: null });
     // Leaves 0..2 plus the subtree over leaves 0..1.
     expect(await sqlRows(key.id, "select level, idx from audit_nodes order by level, idx")).toEqual([
-      { level: 0, idx: 0 }, { level: 0, idx: 1 }, { level: 0, idx: 2 }, { level: 1, idx: 0 },
+      { level: 0, idx: 0 },
+      { level: 0, idx: 1 },
+      { level: 0, idx: 2 },
+      { level: 1, idx: 0 },
     ]);
   });
 
@@ -149,7 +150,11 @@ describe("audit: GET /admin/v1/keys/:id/audit", () => {
     }
     expect((await admin("/keys/0000000000000000/audit")).status).toBe(404);
     expect((await admin("/keys/not-a-key/audit/verify", { method: "POST" })).status).toBe(404);
-    for (const [path, method] of [["/audit", "GET"], ["/audit/verify", "POST"], ["/audit/reports", "POST"]] as const) {
+    for (const [path, method] of [
+      ["/audit", "GET"],
+      ["/audit/verify", "POST"],
+      ["/audit/reports", "POST"],
+    ] as const) {
       const res = await admin(`/keys/${key.id}${path}`, { method, headers: { authorization: "Bearer wrong" } });
       expect(res.status, path).toBe(401);
     }

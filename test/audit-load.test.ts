@@ -23,9 +23,7 @@ describe("audit under load", () => {
   it(`${N} concurrent requests: ${N} contiguous entries, a valid chain, a checkpoint signed over ${N}`, async () => {
     const key = await createKey();
     const responses = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        chat(key.key, { model: "mock/echo", stream: i % 5 === 0, messages: [{ role: "user", content: `load ${i}` }] }),
-      ),
+      Array.from({ length: N }, (_, i) => chat(key.key, { model: "mock/echo", stream: i % 5 === 0, messages: [{ role: "user", content: `load ${i}` }] })),
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     await Promise.all(responses.map((r) => r.text()));

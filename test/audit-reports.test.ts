@@ -26,7 +26,7 @@ async function loggedKey(n: number): Promise<{ id: string; key: string }> {
 }
 
 async function grow(key: { id: string; key: string }, n: number): Promise<void> {
-  const [{ n: before }] = await sqlRows<{ n: number }>(key.id, "select count(*) as n from audit_entries") as [{ n: number }];
+  const [{ n: before }] = (await sqlRows<{ n: number }>(key.id, "select count(*) as n from audit_entries")) as [{ n: number }];
   for (let i = 0; i < n; i++) expect((await chat(key.key, { model: "mock/echo", messages: [{ role: "user", content: `report ${i}` }] })).status).toBe(200);
   await waitForEntries(key.id, before + n);
 }
@@ -58,8 +58,14 @@ describe("audit reports", () => {
     const result = await verifyReport(created.body, await trusted());
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.checks.map((c) => c.name)).toEqual([
-      "schema", "trusted keys", "checkpoint signature", "checkpoint", "range",
-      ...[1, 2, 3, 4, 5, 6].map((s) => `entry seq ${s}`), "range proof", "consistency",
+      "schema",
+      "trusted keys",
+      "checkpoint signature",
+      "checkpoint",
+      "range",
+      ...[1, 2, 3, 4, 5, 6].map((s) => `entry seq ${s}`),
+      "range proof",
+      "consistency",
     ]);
     expect(created.body).toMatchObject({ key_id: key.id, origin: `keyforge.dev/audit/${key.id}`, range: { from_seq: 1, to_seq: 6 }, previous: null });
 
@@ -159,11 +165,18 @@ describe("GET /.well-known/keyforge/audit-keys", () => {
     const res = await gatewayFetch(`${BASE}/.well-known/keyforge/audit-keys`);
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
-    const keys = ((await res.json()) as { keys: Array<{ name: string; key_id: string; verifier_key: string; active: boolean; created_at: string | null }> }).keys;
+    const keys = ((await res.json()) as { keys: Array<{ name: string; key_id: string; verifier_key: string; active: boolean; created_at: string | null }> })
+      .keys;
     expect(keys.filter((k) => k.active)).toEqual([
       { name: "test-signer", key_id: configured.verifierKey.split("+")[1], verifier_key: configured.verifierKey, active: true, created_at: expect.any(String) },
     ]);
-    expect(keys).toContainEqual({ name, key_id: rotated.verifierKey.split("+")[1], verifier_key: rotated.verifierKey, active: false, created_at: expect.any(String) });
+    expect(keys).toContainEqual({
+      name,
+      key_id: rotated.verifierKey.split("+")[1],
+      verifier_key: rotated.verifierKey,
+      active: false,
+      created_at: expect.any(String),
+    });
     // Reports signed before and after the rotation both verify against the published list...
     const published = keys.map((k) => k.verifier_key);
     expect((await verifyReport(before.body, published)).ok).toBe(true);

@@ -10,7 +10,10 @@ const seed = (fill: number, length = 32) => toBase64(new Uint8Array(length).fill
 describe("AUDIT_SIGNING_KEYS", () => {
   it("parses one or more keys; the last is active; every key is listed with its C2SP key id", async () => {
     const ring = await signingKeyring(` old-key:${seed(1)} , keyforge.dev/new:key:${seed(2)}`);
-    const [old, current] = [await noteKeysFromSeed("old-key", new Uint8Array(32).fill(1)), await noteKeysFromSeed("keyforge.dev/new:key", new Uint8Array(32).fill(2))];
+    const [old, current] = [
+      await noteKeysFromSeed("old-key", new Uint8Array(32).fill(1)),
+      await noteKeysFromSeed("keyforge.dev/new:key", new Uint8Array(32).fill(2)),
+    ];
     expect(ring.keys).toEqual([
       { name: "old-key", keyId: old.verifierKey.split("+")[1], verifierKey: old.verifierKey },
       { name: "keyforge.dev/new:key", keyId: current.verifierKey.split("+")[1], verifierKey: current.verifierKey },

@@ -27,7 +27,9 @@ async function loggedKey(n: number): Promise<{ id: string; key: string }> {
 }
 
 function rowOf(id: string, seq: number): Promise<{ entry: string; hash: string }> {
-  return runInDurableObject(guardOf(id), (_i: KeyGuard, state) => state.storage.sql.exec<{ entry: string; hash: string }>("select entry, hash from audit_entries where seq = ?", seq).one());
+  return runInDurableObject(guardOf(id), (_i: KeyGuard, state) =>
+    state.storage.sql.exec<{ entry: string; hash: string }>("select entry, hash from audit_entries where seq = ?", seq).one(),
+  );
 }
 
 async function swapRows(id: string, a: number, b: number): Promise<void> {
@@ -49,7 +51,10 @@ describe("audit: tampering inside the Durable Object", () => {
     const before = await allEntries(key.id);
     await tamper(key.id, `update audit_entries set entry = replace(entry, '"cost_micros":', '"cost_micros":9') where seq = 3`);
     expect(await verifyAudit(key.id)).toEqual({
-      valid: false, entries: 2, head: { seq: 2, hash: before[1]!.hash }, first_invalid_seq: 3,
+      valid: false,
+      entries: 2,
+      head: { seq: 2, hash: before[1]!.hash },
+      first_invalid_seq: 3,
       error: { code: "chain_mismatch", message: "hash of seq 3 does not match its entry" },
     });
   });
@@ -106,7 +111,8 @@ describe("audit: truncation of the tail", () => {
     const refused = await createReport(key.id);
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
-      code: "conflict", message: expect.stringContaining("smaller than the signed 5"),
+      code: "conflict",
+      message: expect.stringContaining("smaller than the signed 5"),
     });
     expect(await guardOf(key.id).auditCheckpoint(key.id)).toMatchObject({ ok: false, code: "integrity" });
 

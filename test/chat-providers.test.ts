@@ -129,7 +129,12 @@ describe.each(PROVIDERS)("$name through the openai SDK", ({ model, provider, bar
         json_schema: {
           name: "weather",
           strict: true,
-          schema: { type: "object", properties: { summary: { type: "string" }, temp_c: { type: "number" } }, required: ["summary", "temp_c"], additionalProperties: false },
+          schema: {
+            type: "object",
+            properties: { summary: { type: "string" }, temp_c: { type: "number" } },
+            required: ["summary", "temp_c"],
+            additionalProperties: false,
+          },
         },
       },
     });

@@ -75,8 +75,14 @@ describe("CORS", () => {
   it("/admin/v1 gives nothing to look-alikes of a configured origin", async () => {
     expect(env.DASHBOARD_ORIGINS ?? "").not.toContain("dash.example.com");
     const lookAlikes = [
-      "http://dash.example.com", "https://dash.example.com:8443", "https://dash.example.com.evil.example", "https://evil-dash.example.com",
-      "https://sub.dash.example.com", "https://DASH.EXAMPLE.COM", "null", "https://dash.example.com, https://evil.example",
+      "http://dash.example.com",
+      "https://dash.example.com:8443",
+      "https://dash.example.com.evil.example",
+      "https://evil-dash.example.com",
+      "https://sub.dash.example.com",
+      "https://DASH.EXAMPLE.COM",
+      "null",
+      "https://dash.example.com, https://evil.example",
     ];
     for (const origin of lookAlikes) {
       const preflight = await withDashboards("/admin/v1/keys", {
@@ -89,4 +95,3 @@ describe("CORS", () => {
     }
   });
 });
-

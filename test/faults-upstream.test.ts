@@ -18,7 +18,9 @@ async function auditStatuses(keyId: string): Promise<Array<number | string>> {
     if (open!.n === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return (await sqlRows<{ entry: string }>(keyId, "select entry from audit_entries order by seq")).map((r) => (JSON.parse(r.entry) as { status: number | string }).status);
+  return (await sqlRows<{ entry: string }>(keyId, "select entry from audit_entries order by seq")).map(
+    (r) => (JSON.parse(r.entry) as { status: number | string }).status,
+  );
 }
 
 /** The calls the mock received whose body carries `m`. */

@@ -90,13 +90,21 @@ describe("faults", () => {
 
   it("an upstream error body is never echoed to the client", async () => {
     const m = marker();
-    await mockUpstream.script({ match: m, status: 400, body: { error: { message: `secret detail ${m}`, type: "invalid_request_error", param: "messages", code: null } }, times: 1 });
+    await mockUpstream.script({
+      match: m,
+      status: 400,
+      body: { error: { message: `secret detail ${m}`, type: "invalid_request_error", param: "messages", code: null } },
+      times: 1,
+    });
     const { key } = await createKey();
     const res = await chat(key, { model: "gpt-4o-mini", messages: [{ role: "user", content: m }] });
     expect(res.status).toBe(400);
     const body = await res.text();
     expect(body).not.toContain("secret detail");
-    expect(JSON.parse(body).error).toMatchObject({ code: "invalid_request", message: "The provider rejected the request with HTTP 400 (invalid_request_error)." });
+    expect(JSON.parse(body).error).toMatchObject({
+      code: "invalid_request",
+      message: "The provider rejected the request with HTTP 400 (invalid_request_error).",
+    });
   });
 
   it("the client disconnects mid-stream: the upstream is aborted and the usage settled", async () => {
@@ -114,7 +122,12 @@ describe("faults", () => {
     const m = marker();
     const { id, key } = await createKey();
     // `openai/slow` goes to the loopback mock over the network: 200 ms between frames.
-    const res = await chat(key, { model: "openai/slow", mock_delay_ms: 0, stream: true, messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }] });
+    const res = await chat(key, {
+      model: "openai/slow",
+      mock_delay_ms: 0,
+      stream: true,
+      messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }],
+    });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
     await reader.cancel();
@@ -129,7 +142,12 @@ describe("faults", () => {
     // response: only the gateway's own abort can close the connection before the stream ends.
     const m = marker();
     const { key } = await createKey();
-    const { res, done } = await directStream(key, { model: "openai/slow", mock_delay_ms: 0, stream: true, messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }] });
+    const { res, done } = await directStream(key, {
+      model: "openai/slow",
+      mock_delay_ms: 0,
+      stream: true,
+      messages: [{ role: "user", content: `${m} a b c d e f g h i j k l` }],
+    });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
     await reader.cancel();
@@ -149,7 +167,9 @@ describe("faults", () => {
 async function directStream(key: string, body: unknown): Promise<{ res: Response; done: Promise<void> }> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}/v1/chat/completions`, {
-    method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
   });
   const res = await app.fetch(request, env, ctx);
   return { res, done: waitOnExecutionContext(ctx) };

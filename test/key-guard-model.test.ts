@@ -15,9 +15,23 @@ import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
  *   - every admitted request ends settled or expired exactly once.
  */
 
-interface Open { requestId: string; tokens: number; costMicros: number }
-interface Model { open: Open[]; closed: Set<string>; next: number; now: number; revoked: boolean; capMicros: number; quota: number }
-interface Real { key: { id: string; key: string } }
+interface Open {
+  requestId: string;
+  tokens: number;
+  costMicros: number;
+}
+interface Model {
+  open: Open[];
+  closed: Set<string>;
+  next: number;
+  now: number;
+  revoked: boolean;
+  capMicros: number;
+  quota: number;
+}
+interface Real {
+  key: { id: string; key: string };
+}
 
 const PROMPT = 10;
 // mock/echo prices: 1 µ$ per input token, 2 µ$ per output token.
@@ -25,7 +39,9 @@ const cost = (prompt: number, completion: number) => prompt + 2 * completion;
 
 async function invariants(m: Model, r: Real) {
   const [reserved] = await sqlRows<{ tokens: number | null; cost: number | null; n: number }>(
-    r.key.id, "select sum(tokens) as tokens, sum(cost_micros) as cost, count(*) as n from reservations");
+    r.key.id,
+    "select sum(tokens) as tokens, sum(cost_micros) as cost, count(*) as n from reservations",
+  );
   expect(reserved!.n).toBe(m.open.length);
   expect(reserved!.tokens ?? 0).toBe(m.open.reduce((s, o) => s + o.tokens, 0));
   expect(reserved!.cost ?? 0).toBe(m.open.reduce((s, o) => s + o.costMicros, 0));
@@ -36,7 +52,9 @@ async function invariants(m: Model, r: Real) {
   expect(tokens).toBeLessThanOrEqual(m.quota);
   expect(ledger.reduce((s, l) => s + l.requests, 0)).toBe(m.closed.size);
   const audit = await sqlRows<{ entry: string }>(r.key.id, "select entry from audit_entries");
-  const ends = audit.map((a) => JSON.parse(a.entry) as { request_id: string; status: number | string }).filter((e) => e.status === 200 || e.status === "expired");
+  const ends = audit
+    .map((a) => JSON.parse(a.entry) as { request_id: string; status: number | string })
+    .filter((e) => e.status === 200 || e.status === "expired");
   expect(ends.map((e) => e.request_id).sort()).toEqual([...m.closed].sort());
 }
 
@@ -61,12 +79,23 @@ class Admit implements fc.AsyncCommand<Model, Real> {
 }
 
 class Settle implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number, readonly fraction: number, readonly twice: boolean) {}
+  constructor(
+    readonly pick: number,
+    readonly fraction: number,
+    readonly twice: boolean,
+  ) {}
   check = (m: Readonly<Model>) => m.open.length > 0;
   async run(m: Model, r: Real) {
     const [open] = m.open.splice(this.pick % m.open.length, 1) as [Open];
     const completion = Math.floor((open.tokens - PROMPT) * this.fraction);
-    const req = { requestId: open.requestId, status: 200, promptTokens: PROMPT, completionTokens: completion, costMicros: cost(PROMPT, completion), latencyMs: 5 };
+    const req = {
+      requestId: open.requestId,
+      status: 200,
+      promptTokens: PROMPT,
+      completionTokens: completion,
+      costMicros: cost(PROMPT, completion),
+      latencyMs: 5,
+    };
     expect(await guardOf(r.key.id).settle(req)).toEqual({ settled: true });
     if (this.twice) expect(await guardOf(r.key.id).settle(req)).toEqual({ settled: false });
     m.closed.add(open.requestId);
@@ -100,11 +129,17 @@ class Revoke implements fc.AsyncCommand<Model, Real> {
 }
 
 class ChangePolicy implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly capMicros: number, readonly quota: number) {}
+  constructor(
+    readonly capMicros: number,
+    readonly quota: number,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const record = (await loadKeyRecord(env.DB, r.key.id))!;
-    const [spent] = await sqlRows<{ spend: number | null; tokens: number | null }>(r.key.id, "select sum(spend_micros) as spend, sum(tokens) as tokens from ledger");
+    const [spent] = await sqlRows<{ spend: number | null; tokens: number | null }>(
+      r.key.id,
+      "select sum(spend_micros) as spend, sum(tokens) as tokens from ledger",
+    );
     // A cap can shrink, but never below what is already spent (that would make the invariant vacuous).
     m.capMicros = Math.max(this.capMicros, (spent!.spend ?? 0) + m.open.reduce((s, o) => s + o.costMicros, 0));
     m.quota = Math.max(this.quota, (spent!.tokens ?? 0) + m.open.reduce((s, o) => s + o.tokens, 0));

@@ -14,9 +14,7 @@ describe("KeyGuard: exact under concurrency", () => {
   it("200 concurrent admits against a spend cap that fits exactly N: exactly N pass", async () => {
     // Worst case per request: 10 prompt × $1/M + 90 output × $2/M = 190 µ$.
     const key = await createKey({ spend_cap_usd: 0.00019 * 7 });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `req-${i}`))),
-    );
+    const results = await Promise.all(Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `req-${i}`))));
     expect(results.filter((r) => r.ok)).toHaveLength(7);
     expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === "spend_cap_exceeded")).toBe(true);
   });
@@ -43,9 +41,7 @@ describe("KeyGuard: exact under concurrency", () => {
 
   it("the same for the monthly token quota", async () => {
     const key = await createKey({ monthly_token_quota: 100 * 9 });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `q-${i}`))),
-    );
+    const results = await Promise.all(Array.from({ length: 200 }, async (_, i) => guardOf(key.id).admit(await admitRequest(key, `q-${i}`))));
     expect(results.filter((r) => r.ok)).toHaveLength(9);
     expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, code: "quota_exceeded" });
     expect((await usage(key.id)).reserved_tokens).toBe(900);
@@ -98,7 +94,9 @@ describe("KeyGuard: changes while requests are in flight", () => {
     expect((await stub.admit(await admitRequest(key, "inflight-1"))).ok).toBe(true);
     await admin(`/keys/${key.id}/revoke`, { method: "POST" });
     expect(await stub.admit(await admitRequest(key, "after-revoke"))).toMatchObject({ ok: false, code: "key_revoked" });
-    await expect(stub.settle({ requestId: "inflight-1", status: 200, promptTokens: 5, completionTokens: 5, costMicros: 15, latencyMs: 3 })).resolves.toEqual({ settled: true });
+    await expect(stub.settle({ requestId: "inflight-1", status: 200, promptTokens: 5, completionTokens: 5, costMicros: 15, latencyMs: 3 })).resolves.toEqual({
+      settled: true,
+    });
   });
 
   it("a shrunk cap applies to the next admit and counts reservations in flight", async () => {
@@ -136,7 +134,9 @@ describe("KeyGuard: faults", () => {
     const audit = await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries");
     expect(audit.map((a) => JSON.parse(a.entry))).toMatchObject([{ request_id: "orphan", status: "expired", cost_micros: 190 }]);
     // A late settle after expiry changes nothing.
-    expect(await guardOf(key.id).settle({ requestId: "orphan", status: 200, promptTokens: 1, completionTokens: 1, costMicros: 3, latencyMs: 1 })).toEqual({ settled: false });
+    expect(await guardOf(key.id).settle({ requestId: "orphan", status: 200, promptTokens: 1, completionTokens: 1, costMicros: 3, latencyMs: 1 })).toEqual({
+      settled: false,
+    });
   });
 
   it("monthly counters roll over at the UTC month boundary", async () => {
@@ -162,10 +162,10 @@ describe("KeyGuard: usage rollups", () => {
     expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
     const res = await admin(`/usage?key_id=${key.id}`);
     expect(res.status).toBe(200);
-    const usage = (await res.json()) as { data: Array<{ model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number }> };
-    expect(usage.data).toEqual([
-      expect.objectContaining({ model: "mock/echo", requests: 3, prompt_tokens: 12, completion_tokens: 12, cost_usd: 0.000036 }),
-    ]);
+    const usage = (await res.json()) as {
+      data: Array<{ model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number }>;
+    };
+    expect(usage.data).toEqual([expect.objectContaining({ model: "mock/echo", requests: 3, prompt_tokens: 12, completion_tokens: 12, cost_usd: 0.000036 })]);
     const pending = await sqlRows(key.id, "select * from rollups");
     expect(pending).toEqual([]);
   });

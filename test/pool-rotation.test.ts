@@ -34,7 +34,9 @@ async function record(res: Response): Promise<Response> {
 
 async function provider(): Promise<string> {
   const name = `acme-${crypto.randomUUID().slice(0, 8)}`;
-  const res = await record(await admin("/providers", { method: "POST", json: { name, type: "openai-compatible", base_url: `${mockUpstream.url()}/openai/v1` } }));
+  const res = await record(
+    await admin("/providers", { method: "POST", json: { name, type: "openai-compatible", base_url: `${mockUpstream.url()}/openai/v1` } }),
+  );
   expect(res.status).toBe(201);
   return name;
 }
@@ -147,7 +149,11 @@ describe("provider key pools", () => {
     const name = await provider();
     const bad = await addKey(name, "p1");
     const good = await addKey(name, "p2");
-    await mockUpstream.script({ key: bad.key, status: 401, body: { error: { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" } } });
+    await mockUpstream.script({
+      key: bad.key,
+      status: 401,
+      body: { error: { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" } },
+    });
     const { key } = await createKey();
     for (let i = 0; i < 3; i++) {
       const res = await record(await chat(key, { model: `${name}/gpt-4o-mini`, messages: [{ role: "user", content: "hi" }] }));

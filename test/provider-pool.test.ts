@@ -44,8 +44,7 @@ async function poolWithClock(provider: string) {
 }
 
 const short = (s: PoolSnapshot, id: string) => id.slice(s.provider.length + 1);
-const byId = (s: PoolSnapshot) =>
-  Object.fromEntries(s.keys.map((k) => [short(s, k.id), { status: k.status, cooldownUntil: k.cooldownUntil }]));
+const byId = (s: PoolSnapshot) => Object.fromEntries(s.keys.map((k) => [short(s, k.id), { status: k.status, cooldownUntil: k.cooldownUntil }]));
 
 describe("ProviderPool DO", () => {
   it("cools down every key of the scope together; another scope and null-scope keys stay healthy", async () => {
@@ -80,7 +79,10 @@ describe("ProviderPool DO", () => {
 
   it("never shortens a later cooldown, but extends an earlier one", async () => {
     const provider = uniqueProvider("shorten");
-    await insertKeys(provider, [{ id: "k1", scope: "s" }, { id: "k2", scope: "s" }]);
+    await insertKeys(provider, [
+      { id: "k1", scope: "s" },
+      { id: "k2", scope: "s" },
+    ]);
     const { stub, clock } = await poolWithClock(provider);
     await stub.reportRateLimited(rowId(provider, "k1"), 120_000);
     expect(byId(await stub.reportRateLimited(rowId(provider, "k2"), 10_000)).k1!.cooldownUntil).toBe(clock.t + 120_000);
@@ -126,7 +128,10 @@ describe("ProviderPool DO", () => {
     const { stub } = await poolWithClock(provider);
     const first = await stub.snapshot();
     expect(first.provider).toBe(provider);
-    expect(first.keys.map((k) => [short(first, k.id), k.source, k.last4])).toEqual([["k1", "vault", "cret"], ["k2", "vault", "cret"]]);
+    expect(first.keys.map((k) => [short(first, k.id), k.source, k.last4])).toEqual([
+      ["k1", "vault", "cret"],
+      ["k2", "vault", "cret"],
+    ]);
     expect(first.keys[0]!.ciphertext).toMatch(/^v1:/);
 
     await insertKeys(provider, [{ id: "k3" }]);
@@ -179,7 +184,11 @@ describe("Worker-side key pool", () => {
 
   it("skips the rest of a cooled scope mid-rotation and answers 429 with the earliest recovery", async () => {
     const provider = uniqueProvider("rotate");
-    await insertKeys(provider, [{ id: "a1", scope: "org-a" }, { id: "a2", scope: "org-a" }, { id: "b1", scope: "org-b" }]);
+    await insertKeys(provider, [
+      { id: "a1", scope: "org-a" },
+      { id: "a2", scope: "org-a" },
+      { id: "b1", scope: "org-b" },
+    ]);
     const rotation = await candidateKeys(env, provider);
     const tried: string[] = [];
     for (const key of rotation) {

@@ -43,11 +43,7 @@ export async function deriveChainKey(masterSecret: string | Uint8Array, keyId: s
   }
   if (keyId === "") throw new AuditError("invalid_input", "key_id must not be empty");
   const hkdfKey = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: utf8(CHAIN_KEY_SALT), info: utf8(keyId) },
-    hkdfKey,
-    HASH_SIZE * 8,
-  );
+  const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: utf8(CHAIN_KEY_SALT), info: utf8(keyId) }, hkdfKey, HASH_SIZE * 8);
   return crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
@@ -75,11 +71,7 @@ export async function nextChainHash(chainKey: CryptoKey, previousHash: string, e
 }
 
 /** What the DO stores for a new entry: its canonical JSON text and its chain hash. */
-export async function chainEntry(
-  chainKey: CryptoKey,
-  previousHash: string,
-  entry: AuditEntry,
-): Promise<{ canonical: string; hash: string }> {
+export async function chainEntry(chainKey: CryptoKey, previousHash: string, entry: AuditEntry): Promise<{ canonical: string; hash: string }> {
   const bytes = canonicalEntryBytes(entry);
   return { canonical: new TextDecoder().decode(bytes), hash: await nextChainHash(chainKey, previousHash, bytes) };
 }

@@ -109,11 +109,7 @@ export function assertCheckpointGrowth(previous: Checkpoint | null, next: Checkp
 }
 
 /** Growth guard plus an RFC 6962 consistency proof from `previous` to `next`. */
-export async function verifyCheckpointExtends(
-  previous: Checkpoint,
-  next: Checkpoint,
-  proof: readonly Uint8Array[],
-): Promise<void> {
+export async function verifyCheckpointExtends(previous: Checkpoint, next: Checkpoint, proof: readonly Uint8Array[]): Promise<void> {
   assertCheckpointGrowth(previous, next);
   if (previous.size === 0) {
     // Every log extends the empty one; RFC 6962 has no proof for it, so only the root is checked.

@@ -4,15 +4,7 @@
  */
 export { AuditError, describeError, type AuditErrorCode, type AuditEvidence } from "./errors";
 export { auditEntrySchema, canonicalEntryBytes, canonicalJson, parseCanonicalEntry, type AuditEntry } from "./canonical-json";
-export {
-  chainEntry,
-  deriveChainKey,
-  genesisHash,
-  nextChainHash,
-  verifyChain,
-  type ChainRecord,
-  type ChainVerification,
-} from "./chain";
+export { chainEntry, deriveChainKey, genesisHash, nextChainHash, verifyChain, type ChainRecord, type ChainVerification } from "./chain";
 export {
   consistencyProofFromLeafHashes,
   emptyRoot,
@@ -24,24 +16,9 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from "./merkle";
-export {
-  appendLeaf,
-  consistencyProof,
-  inclusionProof,
-  nodesForAppend,
-  rootAt,
-  type MerkleNode,
-  type MerkleNodeStore,
-} from "./merkle-store";
+export { appendLeaf, consistencyProof, inclusionProof, nodesForAppend, rootAt, type MerkleNode, type MerkleNodeStore } from "./merkle-store";
 export { rangeProof, rangeProofFromLeafHashes, rootFromRangeProof, verifyRange, type RangeProof } from "./merkle-range";
-export {
-  generateNoteKeys,
-  noteKeysFromSeed,
-  parseSignerKey,
-  parseVerifierKey,
-  type NoteSigner,
-  type NoteVerifier,
-} from "./note-keys";
+export { generateNoteKeys, noteKeysFromSeed, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from "./note-keys";
 export { openNote, signNote, type NoteSignature, type OpenedNote } from "./signed-note";
 export {
   assertCheckpointGrowth,

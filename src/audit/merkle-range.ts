@@ -42,8 +42,7 @@ export async function rangeProof(store: MerkleNodeStore, begin: number, end: num
 /** Reference range proof over all leaf hashes. */
 export async function rangeProofFromLeafHashes(leaves: readonly Uint8Array[], begin: number, end: number): Promise<RangeProof> {
   checkRange(begin, end, leaves.length);
-  const hashOf = (node: { level: number; index: number }) =>
-    rootFromLeafHashes(leaves.slice(node.index * 2 ** node.level, (node.index + 1) * 2 ** node.level));
+  const hashOf = (node: { level: number; index: number }) => rootFromLeafHashes(leaves.slice(node.index * 2 ** node.level, (node.index + 1) * 2 ** node.level));
   return {
     left: await Promise.all(perfectSubtrees(0, begin).map(hashOf)),
     right: await Promise.all(perfectSubtrees(end, leaves.length).map(hashOf)),
@@ -73,13 +72,7 @@ function checkPart(part: readonly Uint8Array[], want: number, what: string): voi
 }
 
 /** The root implied by leaves [begin, end) and their range proof in a tree of `size` leaves. */
-export async function rootFromRangeProof(
-  begin: number,
-  end: number,
-  size: number,
-  leaves: readonly Uint8Array[],
-  proof: RangeProof,
-): Promise<Uint8Array> {
+export async function rootFromRangeProof(begin: number, end: number, size: number, leaves: readonly Uint8Array[], proof: RangeProof): Promise<Uint8Array> {
   checkRange(begin, end, size);
   checkPart(leaves, end - begin, "leaves");
   const leftNodes = perfectSubtrees(0, begin);
@@ -96,14 +89,7 @@ export async function rootFromRangeProof(
   return root;
 }
 
-export async function verifyRange(
-  begin: number,
-  end: number,
-  size: number,
-  leaves: readonly Uint8Array[],
-  proof: RangeProof,
-  root: Uint8Array,
-): Promise<void> {
+export async function verifyRange(begin: number, end: number, size: number, leaves: readonly Uint8Array[], proof: RangeProof, root: Uint8Array): Promise<void> {
   const calculated = await rootFromRangeProof(begin, end, size, leaves, proof);
   if (!bytesEqual(calculated, root)) {
     throw new AuditError("root_mismatch", `root at size ${size} does not match`, {

@@ -56,11 +56,7 @@ async function rangeHash(store: MerkleNodeStore, begin: number, end: number): Pr
 }
 
 /** The nodes that appending leaf number `size` writes: the leaf, then each subtree it completes. */
-export async function nodesForAppend(
-  store: MerkleNodeStore,
-  size: number,
-  leaf: Uint8Array,
-): Promise<Array<MerkleNode & { hash: Bytes }>> {
+export async function nodesForAppend(store: MerkleNodeStore, size: number, leaf: Uint8Array): Promise<Array<MerkleNode & { hash: Bytes }>> {
   checkTreeSize(size, "size");
   checkHashes([leaf], "leaf hash");
   let node = { level: 0, index: size, hash: Uint8Array.from(leaf) };

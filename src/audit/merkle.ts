@@ -106,12 +106,7 @@ async function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]):
 // ---- verification ---------------------------------------------------------------------------
 
 /** The root implied by an inclusion proof of the leaf at `index` in a tree of `size` leaves. */
-export async function rootFromInclusionProof(
-  index: number,
-  size: number,
-  leaf: Uint8Array,
-  proof: readonly Uint8Array[],
-): Promise<Uint8Array> {
+export async function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Promise<Uint8Array> {
   const i = checkTreeSize(index, "index");
   const n = checkTreeSize(size, "size");
   if (i >= n) throw new AuditError("invalid_input", `index ${index} is beyond size ${size}`);
@@ -123,13 +118,7 @@ export async function rootFromInclusionProof(
   return chainBorderRight(res, proof.slice(inner));
 }
 
-export async function verifyInclusion(
-  index: number,
-  size: number,
-  leaf: Uint8Array,
-  proof: readonly Uint8Array[],
-  root: Uint8Array,
-): Promise<void> {
+export async function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): Promise<void> {
   verifyMatch(await rootFromInclusionProof(index, size, leaf, proof), root, size);
 }
 
@@ -137,13 +126,7 @@ export async function verifyInclusion(
  * Verifies that the tree of `size2` leaves with `root2` extends the one of `size1` with `root1`.
  * A proof from size 0 is refused: it would prove nothing (transparency-dev's vectors agree).
  */
-export async function verifyConsistency(
-  size1: number,
-  size2: number,
-  proof: readonly Uint8Array[],
-  root1: Uint8Array,
-  root2: Uint8Array,
-): Promise<void> {
+export async function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): Promise<void> {
   const m = checkTreeSize(size1, "size1");
   const n = checkTreeSize(size2, "size2");
   if (n < m) throw new AuditError("invalid_input", `size2 ${size2} < size1 ${size1}`);

@@ -76,7 +76,8 @@ async function checkpointSignature(report: AuditReport, verifiers: NoteVerifier[
 }
 
 async function checkpointBody(report: AuditReport, checkpoint: Checkpoint): Promise<[Checkpoint, string]> {
-  if (checkpoint.origin !== report.origin) throw fail("checkpoint origin differs from the report's", { expected: report.origin, calculated: checkpoint.origin });
+  if (checkpoint.origin !== report.origin)
+    throw fail("checkpoint origin differs from the report's", { expected: report.origin, calculated: checkpoint.origin });
   if (!report.origin.endsWith(`/${report.key_id}`)) throw fail(`origin ${report.origin} is not the log of key ${report.key_id}`);
   return [checkpoint, `${checkpoint.origin}, tree size ${checkpoint.size}, root ${toBase64(checkpoint.rootHash)}`];
 }
@@ -114,12 +115,7 @@ async function checkRangeProof(report: AuditReport, checkpoint: Checkpoint, leav
   return [true, `entries ${report.range.from_seq}..${report.range.to_seq} are leaves of the checkpoint's tree`];
 }
 
-async function checkConsistency(
-  report: AuditReport,
-  current: Checkpoint,
-  verifiers: NoteVerifier[],
-  options: VerifyReportOptions,
-): Promise<[true, string]> {
+async function checkConsistency(report: AuditReport, current: Checkpoint, verifiers: NoteVerifier[], options: VerifyReportOptions): Promise<[true, string]> {
   if (report.previous === null) {
     if (options.previousCheckpoint !== undefined) throw fail("you hold an earlier checkpoint but the report carries no consistency proof");
     return [true, "skipped: the report links no earlier checkpoint"];
@@ -135,11 +131,7 @@ async function checkConsistency(
   return [true, `tree of size ${current.size} extends the earlier signed tree of size ${previous.size}`];
 }
 
-export async function verifyReport(
-  input: unknown,
-  trustedVerifierKeys: readonly string[],
-  options: VerifyReportOptions = {},
-): Promise<ReportVerification> {
+export async function verifyReport(input: unknown, trustedVerifierKeys: readonly string[], options: VerifyReportOptions = {}): Promise<ReportVerification> {
   const checks: Checks = [];
   const report = checkSchema(input, checks);
   if (report === undefined) return { ok: false, checks };

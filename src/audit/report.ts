@@ -43,9 +43,7 @@ export const auditReportSchema = z.strictObject({
     right: z.array(hashHex).max(MAX_PROOF_HASHES),
   }),
   checkpoint: z.string().min(1).max(16_384),
-  previous: z
-    .strictObject({ checkpoint: z.string().min(1).max(16_384), consistency_proof: z.array(hashHex).max(MAX_PROOF_HASHES) })
-    .nullable(),
+  previous: z.strictObject({ checkpoint: z.string().min(1).max(16_384), consistency_proof: z.array(hashHex).max(MAX_PROOF_HASHES) }).nullable(),
   verifier_key: z.string().min(1).max(1024),
 });
 
@@ -83,12 +81,8 @@ function checkContiguous(keyId: string, entries: readonly AuditEntry[]): void {
 export async function buildReport(input: BuildReportInput): Promise<AuditReport> {
   checkContiguous(input.keyId, input.entries);
   const hex = (hashes: readonly Uint8Array[]) => hashes.map((h) => toHex(h));
-  const entries = await Promise.all(
-    input.entries.map(async (entry) => ({ entry, leaf_hash: toHex(await entryLeafHash(entry)) })),
-  );
-  const previous = input.previous
-    ? { checkpoint: input.previous.checkpoint, consistency_proof: hex(input.previous.consistencyProof) }
-    : null;
+  const entries = await Promise.all(input.entries.map(async (entry) => ({ entry, leaf_hash: toHex(await entryLeafHash(entry)) })));
+  const previous = input.previous ? { checkpoint: input.previous.checkpoint, consistency_proof: hex(input.previous.consistencyProof) } : null;
   return auditReportSchema.parse({
     version: 1,
     key_id: input.keyId,

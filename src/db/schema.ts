@@ -16,13 +16,19 @@ export const virtualKeys = sqliteTable("virtual_keys", {
   secretHash: text("secret_hash").notNull(),
   last4: text("last4").notNull(),
   /** JSON array of exact model names and globs; empty = every model. */
-  models: text("models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  models: text("models", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
   monthlyTokenQuota: integer("monthly_token_quota"),
   spendCapMicros: integer("spend_cap_micros"),
   rpm: integer("rpm"),
   tpm: integer("tpm"),
   expiresAt: integer("expires_at"),
-  metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  metadata: text("metadata", { mode: "json" })
+    .$type<Record<string, unknown>>()
+    .notNull()
+    .default(sql`'{}'`),
   revokedAt: integer("revoked_at"),
   /**
    * When the key's KeyGuard was first created, by the key's first request. Until then the admin API

@@ -44,12 +44,7 @@ export async function insertKeyRecord(db: D1Database, record: KeyRecord): Promis
 /** Writes the policy fields; `activated_at` is the KeyGuard's to set and is returned fresh. */
 export async function updateKeyRecord(db: D1Database, record: KeyRecord): Promise<{ activatedAt: number | null }> {
   const { id, activatedAt: _ignored, ...rest } = record;
-  const row = await drizzle(db)
-    .update(virtualKeys)
-    .set(rest)
-    .where(eq(virtualKeys.id, id))
-    .returning({ activatedAt: virtualKeys.activatedAt })
-    .get();
+  const row = await drizzle(db).update(virtualKeys).set(rest).where(eq(virtualKeys.id, id)).returning({ activatedAt: virtualKeys.activatedAt }).get();
   return { activatedAt: row?.activatedAt ?? null };
 }
 
@@ -59,5 +54,8 @@ export async function updateKeyRecord(db: D1Database, record: KeyRecord): Promis
  * policy: either it read the new record, or the admin saw it activated and pushed the record to it.
  */
 export async function markActivated(db: D1Database, id: string, now: number): Promise<void> {
-  await drizzle(db).update(virtualKeys).set({ activatedAt: now }).where(and(eq(virtualKeys.id, id), isNull(virtualKeys.activatedAt)));
+  await drizzle(db)
+    .update(virtualKeys)
+    .set({ activatedAt: now })
+    .where(and(eq(virtualKeys.id, id), isNull(virtualKeys.activatedAt)));
 }

@@ -5,9 +5,7 @@ const keyCache = new Map<string, Promise<CryptoKey>>();
 function pepperKey(pepper: string): Promise<CryptoKey> {
   let key = keyCache.get(pepper);
   if (!key) {
-    key = crypto.subtle.importKey("raw", utf8(pepper), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-    ]);
+    key = crypto.subtle.importKey("raw", utf8(pepper), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     keyCache.set(pepper, key);
   }
   return key;

@@ -20,19 +20,10 @@ export interface KeyRecord {
   updatedAt: number;
 }
 
-export type Policy = Pick<
-  KeyRecord,
-  "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "revokedAt"
->;
+export type Policy = Pick<KeyRecord, "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "revokedAt">;
 
 export type DenialCode =
-  | "invalid_api_key"
-  | "key_revoked"
-  | "key_expired"
-  | "model_not_allowed"
-  | "rate_limit_exceeded"
-  | "quota_exceeded"
-  | "spend_cap_exceeded";
+  "invalid_api_key" | "key_revoked" | "key_expired" | "model_not_allowed" | "rate_limit_exceeded" | "quota_exceeded" | "spend_cap_exceeded";
 
 /** What the Worker sends to `KeyGuard.admit()` — one RPC per request. */
 export interface AdmitRequest {

@@ -40,9 +40,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactString(value);
   if (value === null || typeof value !== "object" || depth > 8) return depth > 8 ? "[…]" : value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [redactString(k), SECRET_FIELD.test(k) ? REDACTED : redact(v, depth + 1)]),
-  );
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactString(k), SECRET_FIELD.test(k) ? REDACTED : redact(v, depth + 1)]));
 }
 
 function emit(level: "error" | "warn" | "info", message: string, fields: Record<string, unknown>): void {

@@ -85,10 +85,7 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const param =
-    issue.path.length > 0
-      ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("")
-      : null;
+  const param = issue.path.length > 0 ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("") : null;
   const where = param ? `'${param}'` : "body";
   throw new GatewayError("invalid_request", `Invalid ${where}: ${issue.message}`, { param });
 }

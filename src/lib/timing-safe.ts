@@ -5,9 +5,6 @@ import { utf8 } from "./bytes";
  * two 32-byte digests: neither the content nor the length of the secret leaks through timing.
  */
 export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", utf8(a)),
-    crypto.subtle.digest("SHA-256", utf8(b)),
-  ]);
+  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", utf8(a)), crypto.subtle.digest("SHA-256", utf8(b))]);
   return crypto.subtle.timingSafeEqual(da, db);
 }

@@ -46,7 +46,10 @@ function expandStainless(header: string): string[] {
 
 export function adminCors(): MiddlewareHandler<AppEnv> {
   return async function adminCorsMiddleware(c, next) {
-    const allowed = (c.env.DASHBOARD_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+    const allowed = (c.env.DASHBOARD_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
     return cors({
       origin: (origin) => (allowed.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],

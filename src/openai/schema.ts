@@ -42,12 +42,7 @@ const toolMessage = z.looseObject({
   content: z.union([z.string(), z.array(textPart)]),
 });
 
-export const chatMessageSchema = z.discriminatedUnion("role", [
-  instructionMessage,
-  userMessage,
-  assistantMessage,
-  toolMessage,
-]);
+export const chatMessageSchema = z.discriminatedUnion("role", [instructionMessage, userMessage, assistantMessage, toolMessage]);
 
 export const functionToolSchema = z.looseObject({
   type: z.literal("function"),
@@ -90,7 +85,10 @@ export const chatCompletionRequestSchema = z.looseObject({
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
   tools: z.array(functionToolSchema).optional(),
   tool_choice: toolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().optional(),

@@ -28,8 +28,7 @@ export interface Grant {
 }
 
 export type Decision =
-  | { ok: true; grant: Grant; info: RateLimitInfo }
-  | { ok: false; code: DenialCode; message: string; retryAfterMs?: number; info: RateLimitInfo };
+  { ok: true; grant: Grant; info: RateLimitInfo } | { ok: false; code: DenialCode; message: string; retryAfterMs?: number; info: RateLimitInfo };
 
 type Input = Pick<AdmitRequest, "modelNames" | "model" | "promptTokens" | "maxTokens" | "defaultMaxTokens" | "price">;
 
@@ -58,14 +57,7 @@ export function identityDenial(policy: Policy, now: number): { code: DenialCode;
   return null;
 }
 
-export function decideAdmission(
-  policy: Policy,
-  used: Totals,
-  reserved: Totals,
-  rate: RateState,
-  input: Input,
-  now: number,
-): Decision {
+export function decideAdmission(policy: Policy, used: Totals, reserved: Totals, rate: RateState, input: Input, now: number): Decision {
   const identity = identityDenial(policy, now);
   if (identity) return deny(identity.code, identity.message);
   if (!isModelAllowed(policy.models, input.modelNames)) {

@@ -67,11 +67,7 @@ function refresh(provider: string, load: () => Promise<PoolSnapshot>): Promise<P
  * The provider's snapshot, fresh or tolerably stale. If the DO cannot be reached and any older
  * snapshot exists, that one is used rather than failing the request.
  */
-export async function getSnapshot(
-  provider: string,
-  load: () => Promise<PoolSnapshot>,
-  waitUntil?: (p: Promise<unknown>) => void,
-): Promise<PoolSnapshot> {
+export async function getSnapshot(provider: string, load: () => Promise<PoolSnapshot>, waitUntil?: (p: Promise<unknown>) => void): Promise<PoolSnapshot> {
   const entry = entries.get(provider);
   const age = entry ? Date.now() - entry.fetchedAt : Infinity;
   if (entry && age < SNAPSHOT_TTL_MS) return entry.snapshot;

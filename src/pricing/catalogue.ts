@@ -36,10 +36,7 @@ export const BUILTIN_PRICES: Record<string, Record<string, ModelPrice>> = {
   },
   anthropic: {
     "claude-sonnet-4-6": price({ in: 3, cached: 0.3, out: 15, write: 3.75 }),
-    "claude-sonnet-4-5": price(
-      { in: 3, cached: 0.3, out: 15, write: 3.75 },
-      { above: 200_000, in: 6, cached: 0.6, out: 22.5, write: 7.5 },
-    ),
+    "claude-sonnet-4-5": price({ in: 3, cached: 0.3, out: 15, write: 3.75 }, { above: 200_000, in: 6, cached: 0.6, out: 22.5, write: 7.5 }),
     "claude-opus-4-7": price({ in: 5, cached: 0.5, out: 25, write: 6.25 }),
     "claude-opus-4-6": price({ in: 5, cached: 0.5, out: 25, write: 6.25 }),
     "claude-opus-4-5": price({ in: 5, cached: 0.5, out: 25, write: 6.25 }),

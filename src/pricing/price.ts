@@ -26,19 +26,14 @@ export function costMicros(price: ModelPrice, usage: Usage): number {
   const tier = tierFor(price, usage.promptTokens);
   const uncached = Math.max(0, usage.promptTokens - usage.cachedPromptTokens - usage.cacheWriteTokens);
   const picoDollars =
-    uncached * tier.input +
-    usage.cachedPromptTokens * tier.cachedInput +
-    usage.cacheWriteTokens * tier.cacheWrite +
-    usage.completionTokens * tier.output;
+    uncached * tier.input + usage.cachedPromptTokens * tier.cachedInput + usage.cacheWriteTokens * tier.cacheWrite + usage.completionTokens * tier.output;
   return Math.ceil(picoDollars / PER_MILLION);
 }
 
 /** The most a request can cost: every prompt token uncached, every allowed output token used. */
 export function worstCaseCostMicros(price: ModelPrice, promptTokens: number, maxOutputTokens: number): number {
   const tier = tierFor(price, promptTokens);
-  return Math.ceil(
-    (promptTokens * Math.max(tier.input, tier.cacheWrite) + maxOutputTokens * tier.output) / PER_MILLION,
-  );
+  return Math.ceil((promptTokens * Math.max(tier.input, tier.cacheWrite) + maxOutputTokens * tier.output) / PER_MILLION);
 }
 
 /** Dollars as a decimal string for headers and the API (`0.000123`). */

@@ -25,9 +25,7 @@ async function loadCatalogue(db: D1Database): Promise<Catalogue> {
   const [providerRows, priceRows] = await Promise.all([orm.select().from(providers).all(), orm.select().from(modelPrices).all()]);
   return {
     providers: new Map(providerRows.map((p) => [p.name, { name: p.name, type: p.type, baseUrl: p.baseUrl }])),
-    prices: new Map(
-      priceRows.map((p) => [p.model, { input: p.input, cachedInput: p.cachedInput, cacheWrite: p.cacheWrite, output: p.output }]),
-    ),
+    prices: new Map(priceRows.map((p) => [p.model, { input: p.input, cachedInput: p.cachedInput, cacheWrite: p.cacheWrite, output: p.output }])),
   };
 }
 

@@ -79,7 +79,12 @@ export async function resolveModel(env: Env, requested: string, waitUntil?: (p: 
   const price = catalogue.prices.get(canonical) ?? lookupPrice(BUILTIN_PRICES[provider], model);
   if (fixed) {
     return {
-      provider, ...fixed, model, canonical, names, price,
+      provider,
+      ...fixed,
+      model,
+      canonical,
+      names,
+      price,
       ...(provider === "mock" ? { inProcess: (r: Request) => handleMockRequest(r) } : {}),
     };
   }

@@ -44,12 +44,7 @@ export function retryAfterMsFromHeaders(headers: Headers, now: number): number |
   return positive([resetHint(headers, now, "x-ratelimit-", parseGoDuration), anthropicHint(headers, now)]);
 }
 
-function resetHint(
-  headers: Headers,
-  _now: number,
-  prefix: string,
-  parse: (v: string) => number | null,
-): number | null {
+function resetHint(headers: Headers, _now: number, prefix: string, parse: (v: string) => number | null): number | null {
   const buckets = ["requests", "tokens"];
   const exhausted: Array<number | null> = [];
   const all: Array<number | null> = [];

@@ -15,12 +15,7 @@ export function upstreamTimeoutMs(env: Env): number {
  * buffered call the caller keeps the same signal while reading the body). Redirects are never
  * followed: a redirect could carry the provider key to another host.
  */
-export async function sendUpstream(
-  route: ResolvedModel,
-  call: UpstreamRequest,
-  abort: AbortController,
-  timeoutMs: number,
-): Promise<Response> {
+export async function sendUpstream(route: ResolvedModel, call: UpstreamRequest, abort: AbortController, timeoutMs: number): Promise<Response> {
   const timer = setTimeout(() => abort.abort(new GatewayError("upstream_timeout", "The provider timed out.")), timeoutMs);
   try {
     const request = new Request(call.url, {

@@ -36,7 +36,11 @@ wellKnownRoutes.get("/keyforge/audit-keys", async (c) => {
   const active = keyring?.active.verifierKey ?? null;
   const rows = await drizzle(c.env.DB).select().from(auditSigningKeys).orderBy(asc(auditSigningKeys.createdAt)).all();
   const keys: PublishedKey[] = rows.map((r) => ({
-    name: r.name, key_id: r.keyId, verifier_key: r.verifierKey, active: r.verifierKey === active, created_at: new Date(r.createdAt).toISOString(),
+    name: r.name,
+    key_id: r.keyId,
+    verifier_key: r.verifierKey,
+    active: r.verifierKey === active,
+    created_at: new Date(r.createdAt).toISOString(),
   }));
   // Configured keys that have not signed anything yet are published too (created_at null).
   for (const k of keyring?.keys ?? []) {

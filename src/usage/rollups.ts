@@ -18,7 +18,15 @@ export async function flushRollups(db: D1Database, keyId: string, deltas: UsageR
   const statements = deltas.map((d) =>
     orm
       .insert(usageRollups)
-      .values({ keyId, hour: d.hour, model: d.model, requests: d.requests, promptTokens: d.promptTokens, completionTokens: d.completionTokens, costMicros: d.costMicros })
+      .values({
+        keyId,
+        hour: d.hour,
+        model: d.model,
+        requests: d.requests,
+        promptTokens: d.promptTokens,
+        completionTokens: d.completionTokens,
+        costMicros: d.costMicros,
+      })
       .onConflictDoUpdate({
         target: [usageRollups.keyId, usageRollups.hour, usageRollups.model],
         set: {

@@ -78,11 +78,7 @@ export class Vault {
     const version = this.keyring.active;
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const key = await this.keyring.key(version);
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: aadBytes(version, aad), tagLength: TAG_BYTES * 8 },
-      key,
-      utf8(plaintext),
-    );
+    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aadBytes(version, aad), tagLength: TAG_BYTES * 8 }, key, utf8(plaintext));
     return `${version}:${toBase64(concatBytes(iv, new Uint8Array(sealed)))}`;
   }
 

@@ -176,7 +176,9 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("admin dashboard (Chromium +
       writeFileSync(join(dir, "report.json"), json);
       writeFileSync(join(dir, "tampered.json"), tampered);
       const verify = (file: string) =>
-        spawnSync(process.execPath, [join(ROOT, "bin/keyforge-verify.mjs"), join(dir, file), ...keys.keys.flatMap((k) => ["--key", k.verifier_key])], { encoding: "utf8" });
+        spawnSync(process.execPath, [join(ROOT, "bin/keyforge-verify.mjs"), join(dir, file), ...keys.keys.flatMap((k) => ["--key", k.verifier_key])], {
+          encoding: "utf8",
+        });
       const good = verify("report.json");
       expect(good.status, good.stdout + good.stderr).toBe(0);
       expect(verify("tampered.json").status).not.toBe(0);
@@ -195,7 +197,10 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("admin dashboard (Chromium +
     await providerForm.getByRole("button", { name: "Add provider" }).click();
     await page.getByTestId("provider-row").filter({ hasText: "e2e-upstream" }).waitFor();
 
-    for (const [name, secret] of [["limited", "sk-e2e-limited-0001"], ["revoked", "sk-e2e-revoked-0002"]] as const) {
+    for (const [name, secret] of [
+      ["limited", "sk-e2e-limited-0001"],
+      ["revoked", "sk-e2e-revoked-0002"],
+    ] as const) {
       await page.getByTestId("add-provider-key").click();
       const form = page.getByTestId("provider-key-form");
       await form.getByLabel("Provider").selectOption("e2e-upstream");
@@ -213,7 +218,10 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("admin dashboard (Chromium +
     const poolAgent = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: created.key, maxRetries: 0 });
     const statuses = async () => {
       const body = (await (await admin("/admin/v1/provider-keys")).json()) as { data: Array<{ name: string; status: string }> };
-      return body.data.map((k) => `${k.name}:${k.status}`).sort().join(",");
+      return body.data
+        .map((k) => `${k.name}:${k.status}`)
+        .sort()
+        .join(",");
     };
     const target = "limited:cooling_down,revoked:disabled";
     for (let i = 0; i < 3 && (await statuses()) !== target; i++) {
@@ -248,7 +256,10 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("admin dashboard (Chromium +
 
     const error = await agent()
       .chat.completions.create({ model: "mock/echo", messages: [{ role: "user", content: "still there?" }] })
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("key_revoked");

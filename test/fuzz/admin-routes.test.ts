@@ -54,10 +54,13 @@ describe("fuzz: every admin and public route", () => {
     const live = await call("POST", "/admin/v1/keys", { json: { name: "fuzz-admin" } });
     const revoked = await call("POST", "/admin/v1/keys", { json: { name: "fuzz-revoked" } });
     await call("POST", `/admin/v1/keys/${revoked.body.id as string}/revoke`);
-    await direct(new Request(`${BASE}/v1/chat/completions`, {
-      method: "POST", headers: { authorization: `Bearer ${live.body.key as string}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "seed the audit log" }] }),
-    }));
+    await direct(
+      new Request(`${BASE}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${live.body.key as string}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "seed the audit log" }] }),
+      }),
+    );
     const report = await call("POST", `/admin/v1/keys/${live.body.id as string}/audit/reports`);
     const secret = `sk-fuzz-${crypto.randomUUID().replace(/-/g, "")}`;
     storedKeys.push(secret);
@@ -68,7 +71,9 @@ describe("fuzz: every admin and public route", () => {
   afterAll(() => {
     reportCounts("test/fuzz/admin-routes.test.ts");
     const documented = routes.filter((r) => [...(statuses.get(`${r.method} ${r.path}`) ?? [])].some((s) => s < 300)).length;
-    console.log(`[fuzz] ${routes.length} routes reached (${documented} with a 2xx), ${statuses.size} method × route pairs tried; statuses seen: ${[...new Set([...statuses.values()].flatMap((v) => [...v]))].sort().join(", ")}`);
+    console.log(
+      `[fuzz] ${routes.length} routes reached (${documented} with a 2xx), ${statuses.size} method × route pairs tried; statuses seen: ${[...new Set([...statuses.values()].flatMap((v) => [...v]))].sort().join(", ")}`,
+    );
   });
 
   function caseArb(): fc.Arbitrary<Case> {
@@ -81,17 +86,28 @@ describe("fuzz: every admin and public route", () => {
       const body = fc.oneof(
         // Valid bodies create rows that later listings must walk: keep them a minority.
         { weight: 1, arbitrary: documented.map((json) => ({ json })) },
-        { weight: 5, arbitrary: fc.tuple(documented, fc.array(fc.tuple(fc.array(fc.nat(), { maxLength: 3 }), hostileJson), { minLength: 1, maxLength: 2 })).map(([v, ms]) => ({ json: ms.reduce<unknown>((acc, [p, x]) => setAt(acc, p, x), v) })) },
+        {
+          weight: 5,
+          arbitrary: fc
+            .tuple(documented, fc.array(fc.tuple(fc.array(fc.nat(), { maxLength: 3 }), hostileJson), { minLength: 1, maxLength: 2 }))
+            .map(([v, ms]) => ({ json: ms.reduce<unknown>((acc, [p, x]) => setAt(acc, p, x), v) })),
+        },
         { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("", "{", "[]", "null", "{}")).map((raw) => ({ raw })) },
         { weight: 1, arbitrary: fc.constant(null) },
       );
-      const queryValue = (s: Parameters<typeof fromSchema>[0]) => fc.oneof(fromSchema(s).map((v) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""))), hostileString);
-      const queryArb = fc.tuple(
-        fc.array(fc.constantFrom(...(query.length > 0 ? query : [["q", {}] as [string, Parameters<typeof fromSchema>[0]]])), { maxLength: 4 }).chain((picked) =>
-          fc.tuple(...picked.map(([name, s]) => queryValue(s).map((v) => [name, v] as [string, string]))),
-        ),
-        fc.array(fc.tuple(hostileString, hostileString), { maxLength: 2 }),
-      ).map(([known, extra]) => [...known, ...extra]);
+      const queryValue = (s: Parameters<typeof fromSchema>[0]) =>
+        fc.oneof(
+          fromSchema(s).map((v) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""))),
+          hostileString,
+        );
+      const queryArb = fc
+        .tuple(
+          fc
+            .array(fc.constantFrom(...(query.length > 0 ? query : [["q", {}] as [string, Parameters<typeof fromSchema>[0]]])), { maxLength: 4 })
+            .chain((picked) => fc.tuple(...picked.map(([name, s]) => queryValue(s).map((v) => [name, v] as [string, string])))),
+          fc.array(fc.tuple(hostileString, hostileString), { maxLength: 2 }),
+        )
+        .map(([known, extra]) => [...known, ...extra]);
       const param = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) });
       return fc.record({
         route: fc.constant(index),
@@ -102,7 +118,19 @@ describe("fuzz: every admin and public route", () => {
         contentType,
         auth: fc.oneof(
           { weight: 12, arbitrary: fc.constant(ADMIN) },
-          { weight: 1, arbitrary: fc.constantFrom(null, "", "Bearer wrong", `bearer ${TEST_SECRETS.ADMIN_TOKEN}`, TEST_SECRETS.ADMIN_TOKEN, `Bearer ${TEST_SECRETS.ADMIN_TOKEN} `, `Bearer ${TEST_SECRETS.ADMIN_TOKEN}x`, "Basic dGVzdA==") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(
+              null,
+              "",
+              "Bearer wrong",
+              `bearer ${TEST_SECRETS.ADMIN_TOKEN}`,
+              TEST_SECRETS.ADMIN_TOKEN,
+              `Bearer ${TEST_SECRETS.ADMIN_TOKEN} `,
+              `Bearer ${TEST_SECRETS.ADMIN_TOKEN}x`,
+              "Basic dGVzdA==",
+            ),
+          },
         ),
       });
     });
@@ -155,7 +183,10 @@ describe("fuzz: every admin and public route", () => {
     for (const route of routes) {
       const seen = statuses.get(`${route.method} ${route.path}`);
       expect(seen, `${label(route)} was never called`).toBeDefined();
-      expect([...seen!].some((s) => s !== 401), `${label(route)} never got past auth`).toBe(true);
+      expect(
+        [...seen!].some((s) => s !== 401),
+        `${label(route)} never got past auth`,
+      ).toBe(true);
     }
   });
 });

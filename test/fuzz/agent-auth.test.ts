@@ -48,7 +48,12 @@ describe("fuzz: the Authorization header on /v1", () => {
     countCase("credentials × /v1 routes");
     const credential = header?.trim().split(/\s+/).at(-1) ?? "";
     // Long credentials only: a short one could occur in the fixed error text by chance.
-    expectNoSecret(`${text}\n${JSON.stringify([...res.headers])}`, [...serverSecrets(), live.key, revoked.key, ...(credential.length >= 16 ? [credential] : [])]);
+    expectNoSecret(`${text}\n${JSON.stringify([...res.headers])}`, [
+      ...serverSecrets(),
+      live.key,
+      revoked.key,
+      ...(credential.length >= 16 ? [credential] : []),
+    ]);
     const want = expected(header);
     if (want === "ok") {
       expect(res.status, text).toBe(200);

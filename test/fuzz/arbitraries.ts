@@ -39,13 +39,11 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>(
 })).value;
 
 /** A value nested `depth` levels deep (the gateway caps JSON nesting at 64). */
-export const deeplyNested = fc
-  .tuple(fc.integer({ min: 40, max: 400 }), fc.boolean())
-  .map(([depth, arrays]) => {
-    let v: unknown = "leaf";
-    for (let i = 0; i < depth; i++) v = arrays ? [v] : { n: v };
-    return v;
-  });
+export const deeplyNested = fc.tuple(fc.integer({ min: 40, max: 400 }), fc.boolean()).map(([depth, arrays]) => {
+  let v: unknown = "leaf";
+  for (let i = 0; i < depth; i++) v = arrays ? [v] : { n: v };
+  return v;
+});
 
 /** A header value that `Headers` accepts (a ByteString without NUL, CR, LF). */
 export const headerValue = fc.oneof(
@@ -58,16 +56,28 @@ export const contentType: fc.Arbitrary<string | null> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      null, "", "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json", "application/json;",
-      "text/plain", "text/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ";", "application/json, text/plain",
-      "application/jsonx", "application/json; charset=utf-16",
+      null,
+      "",
+      "application/json; charset=utf-8",
+      "APPLICATION/JSON",
+      "application/vnd.api+json",
+      "application/json;",
+      "text/plain",
+      "text/json",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      ";",
+      "application/json, text/plain",
+      "application/jsonx",
+      "application/json; charset=utf-16",
     ),
   },
   { weight: 1, arbitrary: headerValue },
 );
 
 const base62 = fc.stringMatching(/^[0-9A-Za-z]+$/);
-const fixed = (n: number) => fc.string({ unit: fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), minLength: n, maxLength: n });
+const fixed = (n: number) =>
+  fc.string({ unit: fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), minLength: n, maxLength: n });
 
 /** `vk_` tokens: a real one, one with a flipped character, a well-formed unknown one, random junk. */
 export function vkToken(real: string): fc.Arbitrary<string> {
@@ -93,7 +103,10 @@ export function authorization(real: string, others: string[] = []): fc.Arbitrary
   const token = vkToken(real);
   return fc.oneof(
     { weight: 6, arbitrary: token.map((t) => `Bearer ${t}`) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom("bearer", "BEARER", "Bearer  ", "Bearer\t", "Token", "Basic", "Bearer:"), token).map(([s, t]) => `${s} ${t}`) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom("bearer", "BEARER", "Bearer  ", "Bearer\t", "Token", "Basic", "Bearer:"), token).map(([s, t]) => `${s} ${t}`),
+    },
     { weight: 1, arbitrary: fc.constantFrom(null, "", "Bearer", "Bearer ", `Bearer ${real} extra`, `${real}`, ...others.map((o) => `Bearer ${o}`)) },
     { weight: 1, arbitrary: headerValue },
   );

@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE, createKey, type CreatedKey } from "../support/gateway";
 import { sqlRows } from "../support/key-guard";
 import {
-  type AgentError, assertFuzz, settleAll, countCase, direct, expectAgentError, expectNoSecret, REQUEST_ID, reportCounts, runs, serverSecrets,
+  type AgentError,
+  assertFuzz,
+  settleAll,
+  countCase,
+  direct,
+  expectAgentError,
+  expectNoSecret,
+  REQUEST_ID,
+  reportCounts,
+  runs,
+  serverSecrets,
 } from "../support/fuzz";
 import { authorization } from "./arbitraries";
 import { bodyText, chatBody, chatContentType, type ChatBody } from "./chat-request";
@@ -93,7 +103,9 @@ describe("fuzz: POST /v1/chat/completions", () => {
     for (const code of ["ok", "invalid_request", "invalid_api_key", "unsupported_media_type", "model_not_found", "request_too_large"]) {
       expect(codes, `no case produced '${code}'`).toContain(code);
     }
-    console.log(`[fuzz] outcomes: ${JSON.stringify(Object.fromEntries([...codes].map((c) => [c, outcomes.filter((o) => (o.error?.code ?? "ok") === c).length])))}`);
+    console.log(
+      `[fuzz] outcomes: ${JSON.stringify(Object.fromEntries([...codes].map((c) => [c, outcomes.filter((o) => (o.error?.code ?? "ok") === c).length])))}`,
+    );
   });
 
   it("a request rejected before admission is neither charged nor audited; every admitted one is audited once", async () => {

@@ -32,7 +32,11 @@ const message = fc.oneof(
   { weight: 1, arbitrary: fc.record({ role: fc.constant("assistant"), content: fc.option(text) }) },
   {
     weight: 1,
-    arbitrary: fc.constant({ role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: "{}" } }] }),
+    arbitrary: fc.constant({
+      role: "assistant",
+      content: null,
+      tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: "{}" } }],
+    }),
   },
   { weight: 1, arbitrary: fc.record({ role: fc.constant("tool"), tool_call_id: fc.constantFrom("call_1", "call_x"), content: text }) },
 );
@@ -50,7 +54,11 @@ const optionalFields = fc.record(
     stop: fc.oneof(fc.string({ maxLength: 5 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 })),
     tools: fc.constant([tool]),
     tool_choice: fc.constantFrom("auto", "none", "required", { type: "function", function: { name: "lookup" } }),
-    response_format: fc.constantFrom({ type: "text" }, { type: "json_object" }, { type: "json_schema", json_schema: { name: "s", schema: { type: "object", properties: { a: { type: "string" } } } } }),
+    response_format: fc.constantFrom(
+      { type: "text" },
+      { type: "json_object" },
+      { type: "json_schema", json_schema: { name: "s", schema: { type: "object", properties: { a: { type: "string" } } } } },
+    ),
     seed: fc.integer(),
     user: fc.string({ maxLength: 10 }),
   },
@@ -66,9 +74,25 @@ const badValue = fc.oneof({ weight: 6, arbitrary: hostileJson }, { weight: 1, ar
 
 /** Fields the schema knows, as paths: a hostile value there is (nearly always) a schema violation. */
 const KNOWN_FIELDS: Array<Array<string | number>> = [
-  ["model"], ["messages"], ["messages", 0], ["messages", 0, "role"], ["messages", 0, "content"], ["messages", 0, "content", 0],
-  ["stream"], ["stream_options"], ["max_tokens"], ["max_completion_tokens"], ["temperature"], ["top_p"], ["n"], ["stop"],
-  ["tools"], ["tools", 0, "function"], ["tool_choice"], ["response_format"], ["seed"],
+  ["model"],
+  ["messages"],
+  ["messages", 0],
+  ["messages", 0, "role"],
+  ["messages", 0, "content"],
+  ["messages", 0, "content", 0],
+  ["stream"],
+  ["stream_options"],
+  ["max_tokens"],
+  ["max_completion_tokens"],
+  ["temperature"],
+  ["top_p"],
+  ["n"],
+  ["stop"],
+  ["tools"],
+  ["tools", 0, "function"],
+  ["tool_choice"],
+  ["response_format"],
+  ["seed"],
 ];
 
 const mutation = fc.oneof(
@@ -77,14 +101,16 @@ const mutation = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("delete" as const), path: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constant("extra" as const), path: fc.array(fc.nat(), { maxLength: 3 }), value: fc.dictionary(hostileString, hostileJson, { minKeys: 1, maxKeys: 3 }) }),
+    arbitrary: fc.record({
+      op: fc.constant("extra" as const),
+      path: fc.array(fc.nat(), { maxLength: 3 }),
+      value: fc.dictionary(hostileString, hostileJson, { minKeys: 1, maxKeys: 3 }),
+    }),
   },
 );
 
 type Mutation =
-  | { op: "set" | "extra"; path: number[]; value: unknown }
-  | { op: "delete"; path: number[] }
-  | { op: "field"; field: Array<string | number>; value: unknown };
+  { op: "set" | "extra"; path: number[]; value: unknown } | { op: "delete"; path: number[] } | { op: "field"; field: Array<string | number>; value: unknown };
 
 /** Sets a named path, creating nothing: a path that does not exist in this request is left alone. */
 function setField(root: unknown, [head, ...rest]: Array<string | number>, value: unknown): unknown {
@@ -118,10 +144,18 @@ export type ChatBody = { raw: string } | { json: unknown };
 
 export const chatBody: fc.Arbitrary<ChatBody> = fc.oneof(
   { weight: 4, arbitrary: validRequest.map((json) => ({ json })) },
-  { weight: 80, arbitrary: fc.tuple(validRequest, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([r, ms]) => ({ json: ms.reduce<unknown>(mutate, r) })) },
+  {
+    weight: 80,
+    arbitrary: fc.tuple(validRequest, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([r, ms]) => ({ json: ms.reduce<unknown>(mutate, r) })),
+  },
   { weight: 20, arbitrary: rawText.map((raw) => ({ raw })) },
   // Rare (they dominate run time): past the 4 MiB body limit.
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 15 }).map((n) => ({ json: { model: "mock/echo", messages: [{ role: "user", content: "x".repeat(4 * 1024 * 1024 + n) }] } })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 0, max: 15 })
+      .map((n) => ({ json: { model: "mock/echo", messages: [{ role: "user", content: "x".repeat(4 * 1024 * 1024 + n) }] } })),
+  },
 );
 
 export const chatContentType = contentType;

@@ -21,12 +21,10 @@ function patternString(pattern: string): fc.Arbitrary<string> | null {
 }
 
 /** ISO timestamps around now (past and future), the shapes zod's iso.datetime accepts. */
-const dateTime = fc
-  .tuple(fc.integer({ min: -400, max: 400 }), fc.constantFrom("Z", "+00:00", "+05:30", "-08:00"), fc.boolean())
-  .map(([days, zone, millis]) => {
-    const iso = new Date(Date.now() + days * 86_400_000 + 60_000).toISOString();
-    return `${millis ? iso.slice(0, 23) : iso.slice(0, 19)}${zone}`;
-  });
+const dateTime = fc.tuple(fc.integer({ min: -400, max: 400 }), fc.constantFrom("Z", "+00:00", "+05:30", "-08:00"), fc.boolean()).map(([days, zone, millis]) => {
+  const iso = new Date(Date.now() + days * 86_400_000 + 60_000).toISOString();
+  return `${millis ? iso.slice(0, 23) : iso.slice(0, 19)}${zone}`;
+});
 
 function stringFrom(s: Schema): fc.Arbitrary<string> {
   if (s.format === "date-time") return dateTime;
@@ -41,7 +39,10 @@ function numberFrom(s: Schema, integer: boolean): fc.Arbitrary<number> {
   const min = typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + (integer ? 1 : 1e-9) : undefined;
   const max = typeof s.maximum === "number" ? s.maximum : typeof s.exclusiveMaximum === "number" ? s.exclusiveMaximum - (integer ? 1 : 1e-9) : undefined;
   if (integer) {
-    return fc.integer({ min: Math.max(min ?? Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER), max: Math.min(max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) });
+    return fc.integer({
+      min: Math.max(min ?? Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
+      max: Math.min(max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    });
   }
   return fc.double({ min: min ?? -1e12, max: max ?? 1e12, noNaN: true, noDefaultInfinity: true });
 }

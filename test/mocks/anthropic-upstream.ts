@@ -56,7 +56,12 @@ function blocksOf(content: string | Block[]): Block[] {
 function blockText(block: Block): string {
   if (block.type === "text") return String(block.text);
   if (block.type === "tool_use") return JSON.stringify(block.input);
-  if (block.type === "tool_result") return typeof block.content === "string" ? block.content : blocksOf((block.content ?? []) as Block[]).map(blockText).join("");
+  if (block.type === "tool_result")
+    return typeof block.content === "string"
+      ? block.content
+      : blocksOf((block.content ?? []) as Block[])
+          .map(blockText)
+          .join("");
   return "";
 }
 
@@ -122,7 +127,12 @@ function answer(body: Body): Answer {
   const turns = body.messages as Turn[];
   const last = blocksOf(turns[turns.length - 1]!.content);
   const lastUser = [...turns].reverse().find((t) => t.role === "user" && blocksOf(t.content).some((b) => b.type === "text"));
-  const userText = lastUser ? blocksOf(lastUser.content).filter((b) => b.type === "text").map(blockText).join("") : "";
+  const userText = lastUser
+    ? blocksOf(lastUser.content)
+        .filter((b) => b.type === "text")
+        .map(blockText)
+        .join("")
+    : "";
   const thinking = body.thinking?.type === "enabled" ? `Thinking about: ${userText}` : null;
   const choice = body.tool_choice;
   const toolResult = last.find((b) => b.type === "tool_result");
@@ -173,7 +183,8 @@ function blockEvents(index: number, block: Block, failAfterFirst: boolean): stri
   if (block.type === "text") {
     const words = String(block.text).match(/\S+\s*|\s+/g) ?? [];
     const deltas = words.map((w) => delta({ type: "text_delta", text: w }));
-    if (failAfterFirst) return [start({ type: "text", text: "" }), ...deltas.slice(0, 1), sse("error", { error: { type: "overloaded_error", message: "Overloaded" } })];
+    if (failAfterFirst)
+      return [start({ type: "text", text: "" }), ...deltas.slice(0, 1), sse("error", { error: { type: "overloaded_error", message: "Overloaded" } })];
     return [start({ type: "text", text: "" }), sse("ping", {}), ...deltas, stop];
   }
   const json = JSON.stringify(block.input);
@@ -225,7 +236,13 @@ function rateLimitHeaders(requestId: string): Record<string, string> {
 
 export async function anthropicUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const key = request.headers.get("x-api-key");
-  const body = request.method === "POST" ? ((await request.clone().json().catch(() => null)) as Body | null) : null;
+  const body =
+    request.method === "POST"
+      ? ((await request
+          .clone()
+          .json()
+          .catch(() => null)) as Body | null)
+      : null;
   control.record({ provider: "anthropic", path, key, body, at: Date.now() });
   const requestId = `req_011${hex()}`;
 

@@ -114,7 +114,12 @@ function answer(body: Body, userText: string): Answer {
   const response = last.parts!.find((p) => p.functionResponse);
   if (declarations.length > 0 && calling?.mode !== "NONE" && last.role === "user" && !response) {
     const call = { name: calling?.allowedFunctionNames?.[0] ?? declarations[0]!.name, args: { input: userText } };
-    return { parts: [...thoughtParts, { functionCall: call }], finishReason: "STOP", outputTokens: Math.max(1, tokens(JSON.stringify(call.args))), thoughtsTokens };
+    return {
+      parts: [...thoughtParts, { functionCall: call }],
+      finishReason: "STOP",
+      outputTokens: Math.max(1, tokens(JSON.stringify(call.args))),
+      thoughtsTokens,
+    };
   }
   const raw = response
     ? `Tool result: ${JSON.stringify(response.functionResponse!.response ?? {})}`
@@ -126,7 +131,17 @@ function answer(body: Body, userText: string): Answer {
 }
 
 const systemTextOf = (body: Body) => (body.systemInstruction?.parts ?? []).map(partText).join("");
-const promptTokens = (body: Body) => Math.max(1, tokens(systemTextOf(body) + body.contents!.flatMap((c) => c.parts!).map(partText).join("")));
+const promptTokens = (body: Body) =>
+  Math.max(
+    1,
+    tokens(
+      systemTextOf(body) +
+        body
+          .contents!.flatMap((c) => c.parts!)
+          .map(partText)
+          .join(""),
+    ),
+  );
 
 function usageOf(body: Body, ans: Answer, n: number): Json {
   const systemText = systemTextOf(body);
@@ -188,7 +203,13 @@ function toStream(frames: string[]): ReadableStream<Uint8Array> {
 export async function geminiUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const url = new URL(request.url);
   const key = request.headers.get("x-goog-api-key") ?? url.searchParams.get("key");
-  const body = request.method === "POST" ? ((await request.clone().json().catch(() => null)) as Body | null) : null;
+  const body =
+    request.method === "POST"
+      ? ((await request
+          .clone()
+          .json()
+          .catch(() => null)) as Body | null)
+      : null;
   control.record({ provider: "gemini", path, key, body, at: Date.now() });
 
   if (!key) return error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers. Please use an API key.");

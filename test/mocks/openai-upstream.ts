@@ -8,7 +8,13 @@ import { cutStream, type MockControl, scriptedResponse } from "./control";
 export async function openAiUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const auth = request.headers.get("authorization");
   const key = auth?.startsWith("Bearer ") ? auth.slice(7) : null;
-  const body = request.method === "POST" ? await request.clone().json().catch(() => null) : null;
+  const body =
+    request.method === "POST"
+      ? await request
+          .clone()
+          .json()
+          .catch(() => null)
+      : null;
   control.record({ provider: "openai", path, key, body, at: Date.now() });
 
   if (!key || key.startsWith("sk-bad")) {

@@ -43,8 +43,19 @@ async function makeReport(): Promise<AuditReport> {
   const entries = [];
   for (let seq = 1; seq <= 9; seq++) {
     const entry = {
-      v: 1 as const, key_id: KEY_ID, seq, ts: 1_767_225_600_000 + seq, request_id: `req_${seq}`, model: "gpt-5.4",
-      provider: "openai", status: 200, prompt_tokens: 10 * seq, completion_tokens: seq, cost_micros: 150 * seq, latency_ms: 420, stream: false,
+      v: 1 as const,
+      key_id: KEY_ID,
+      seq,
+      ts: 1_767_225_600_000 + seq,
+      request_id: `req_${seq}`,
+      model: "gpt-5.4",
+      provider: "openai",
+      status: 200,
+      prompt_tokens: 10 * seq,
+      completion_tokens: seq,
+      cost_micros: 150 * seq,
+      latency_ms: 420,
+      stream: false,
     };
     head = (await chainEntry(chainKey, head, entry)).hash;
     await appendLeaf(store, seq - 1, await entryLeafHash(entry));

@@ -38,7 +38,9 @@ function request(route: RouteInfo, headers: Record<string, string>, query = "", 
 }
 
 async function tableCounts(): Promise<Record<string, number>> {
-  const tables = await env.DB.prepare("select name from sqlite_master where type = 'table' and name not like '\\_cf%' escape '\\' and name not like 'sqlite%'").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "select name from sqlite_master where type = 'table' and name not like '\\_cf%' escape '\\' and name not like 'sqlite%'",
+  ).all<{ name: string }>();
   const out: Record<string, number> = {};
   for (const { name } of tables.results) out[name] = (await env.DB.prepare(`select count(*) as n from "${name}"`).first<{ n: number }>())!.n;
   return out;

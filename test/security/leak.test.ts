@@ -30,7 +30,11 @@ interface Sent {
 }
 
 /** One request through the Worker's fetch (or app.fetch with a modified env); everything it returns is kept. */
-async function send(method: string, path: string, init: { auth?: string | null; json?: unknown; raw?: string; env?: Partial<Cloudflare.Env> } = {}): Promise<Sent> {
+async function send(
+  method: string,
+  path: string,
+  init: { auth?: string | null; json?: unknown; raw?: string; env?: Partial<Cloudflare.Env> } = {},
+): Promise<Sent> {
   const headers = new Headers({ "content-type": "application/json" });
   const auth = init.auth === undefined ? ADMIN : init.auth;
   if (auth !== null) headers.set("authorization", auth);
@@ -57,7 +61,9 @@ async function addKey(provider: string, key: string, scope?: string): Promise<st
 }
 
 async function provider(name: string): Promise<void> {
-  expect((await send("POST", "/admin/v1/providers", { json: { name, type: "openai-compatible", base_url: `${mockUpstream.url()}/openai/v1` } })).status).toBe(201);
+  expect((await send("POST", "/admin/v1/providers", { json: { name, type: "openai-compatible", base_url: `${mockUpstream.url()}/openai/v1` } })).status).toBe(
+    201,
+  );
 }
 
 async function virtualKey(policy: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
@@ -161,7 +167,8 @@ describe("no provider key or admin token leaks, on any route or error path", () 
 });
 
 async function sweep(ids: { vk: { id: string; key: string }; refusedId: string; reportId: string }): Promise<void> {
-  const param = (route: RouteInfo) => (route.path.includes("/provider-keys/") ? ids.refusedId : route.path.startsWith("/reports/") ? `${ids.reportId}.json` : ids.vk.id);
+  const param = (route: RouteInfo) =>
+    route.path.includes("/provider-keys/") ? ids.refusedId : route.path.startsWith("/reports/") ? `${ids.reportId}.json` : ids.vk.id;
   const bodies: Record<string, unknown> = {
     "POST /admin/v1/keys": { name: "sweep" },
     "PATCH /admin/v1/keys/:id": { name: "renamed" },
@@ -177,7 +184,11 @@ async function sweep(ids: { vk: { id: string; key: string }; refusedId: string; 
     const auth = route.path.startsWith("/v1/") ? `Bearer ${ids.vk.key}` : ADMIN;
     const path = fillPath(route, () => param(route));
     await send(route.method, `${path}${queries[label(route)] ?? ""}`, { auth, json: bodies[label(route)] });
-    await send(route.method, fillPath(route, () => "nope"), { auth, raw: route.method === "GET" ? undefined : `{"key": "${SECRETS[0]}"` });
+    await send(
+      route.method,
+      fillPath(route, () => "nope"),
+      { auth, raw: route.method === "GET" ? undefined : `{"key": "${SECRETS[0]}"` },
+    );
     await send(route.method, path, { auth: null });
   }
 }
@@ -188,7 +199,11 @@ async function expectNoSecretAnywhere(pools: string[]): Promise<void> {
   const poolDumps = await Promise.all(pools.map((p) => dumpDurableObject(env.PROVIDER_POOL.getByName(p), `provider-pool:${p}`)));
   const logs = spies.flatMap((s) => s.mock.calls.map((args) => JSON.stringify(args)));
   const stored = [d1, ...guards, ...poolDumps].flatMap((d) => Object.entries(d.tables));
-  const places: Array<[string, string]> = [...seen.map((t, i): [string, string] => [`response ${i >> 1}`, t]), ...logs.map((l, i): [string, string] => [`console line ${i}`, l]), ...stored];
+  const places: Array<[string, string]> = [
+    ...seen.map((t, i): [string, string] => [`response ${i >> 1}`, t]),
+    ...logs.map((l, i): [string, string] => [`console line ${i}`, l]),
+    ...stored,
+  ];
   const leaks = places.flatMap(([where, text]) => SECRETS.filter((s) => text.includes(s)).map((s) => `${s.slice(0, 8)}… in ${where}`));
   const auditRows = guards.reduce((n, g) => n + JSON.parse(Object.entries(g.tables).find(([k]) => k.endsWith(".audit_entries"))?.[1] ?? "[]").length, 0);
   console.info(

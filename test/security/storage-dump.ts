@@ -35,9 +35,7 @@ export function dumpDurableObject(stub: DurableObjectStub, label: string): Promi
     for (const { name } of sql.exec<{ name: string }>(USER_TABLES).toArray()) {
       const all = sql.exec(`select * from "${name}"`).toArray();
       rows += all.length;
-      tables[`${label}.${name}`] = JSON.stringify(all, (_k, v: unknown) =>
-        v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v,
-      );
+      tables[`${label}.${name}`] = JSON.stringify(all, (_k, v: unknown) => (v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v));
     }
     return { tables, rows };
   });

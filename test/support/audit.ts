@@ -46,7 +46,7 @@ export async function listAudit(id: string, query = ""): Promise<AuditList> {
 /** Every entry, following `has_more`. */
 export async function allEntries(id: string): Promise<ListedEntry[]> {
   const out: ListedEntry[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await listAudit(id, `?after=${after}&limit=500`);
     out.push(...page.data);
     if (!page.has_more) return out;

@@ -66,8 +66,14 @@ export function serverSecrets(): string[] {
   const keks = TEST_SECRETS.VAULT_KEKS.split(",").map((e) => e.slice(e.indexOf(":") + 1));
   const signing = TEST_SECRETS.AUDIT_SIGNING_KEYS.split(",").map((e) => e.slice(e.indexOf(":") + 1));
   return [
-    TEST_SECRETS.ADMIN_TOKEN, TEST_SECRETS.KEY_PEPPER, TEST_SECRETS.AUDIT_HMAC_SECRET, ...keks, ...signing,
-    env.OPENAI_API_KEY, env.ANTHROPIC_API_KEY, env.GEMINI_API_KEY,
+    TEST_SECRETS.ADMIN_TOKEN,
+    TEST_SECRETS.KEY_PEPPER,
+    TEST_SECRETS.AUDIT_HMAC_SECRET,
+    ...keks,
+    ...signing,
+    env.OPENAI_API_KEY,
+    env.ANTHROPIC_API_KEY,
+    env.GEMINI_API_KEY,
   ].filter((s): s is string => typeof s === "string" && s.length >= 8);
 }
 
@@ -81,9 +87,22 @@ export const REQUEST_ID = /^req_[0-9a-f]{32}$/;
 
 /** Errors the agent API documents (design.md), with the status each must carry. */
 const AGENT_CODES: ErrorCode[] = [
-  "invalid_request", "request_too_large", "unsupported_media_type", "invalid_api_key", "key_revoked", "key_expired",
-  "quota_exceeded", "spend_cap_exceeded", "model_not_allowed", "model_not_found", "not_found", "method_not_allowed",
-  "rate_limit_exceeded", "provider_rate_limited", "upstream_error", "upstream_timeout",
+  "invalid_request",
+  "request_too_large",
+  "unsupported_media_type",
+  "invalid_api_key",
+  "key_revoked",
+  "key_expired",
+  "quota_exceeded",
+  "spend_cap_exceeded",
+  "model_not_allowed",
+  "model_not_found",
+  "not_found",
+  "method_not_allowed",
+  "rate_limit_exceeded",
+  "provider_rate_limited",
+  "upstream_error",
+  "upstream_timeout",
 ];
 
 export interface AgentError {

@@ -52,11 +52,13 @@ export function chat(apiKey: string, body: unknown, headers: Record<string, stri
 export const mockUpstream = {
   url: () => env.OPENAI_BASE_URL.replace(/\/openai\/v1$/, ""),
   reset: () => fetch(`${mockUpstream.url()}/_mock/reset`, { method: "POST" }),
-  script: (script: Record<string, unknown>) =>
-    fetch(`${mockUpstream.url()}/_mock/script`, { method: "POST", body: JSON.stringify(script) }),
+  script: (script: Record<string, unknown>) => fetch(`${mockUpstream.url()}/_mock/script`, { method: "POST", body: JSON.stringify(script) }),
   requests: async (key?: string) =>
     (await (await fetch(`${mockUpstream.url()}/_mock/requests${key ? `?key=${encodeURIComponent(key)}` : ""}`)).json()) as Array<{
-      provider: string; path: string; key: string | null; body: Record<string, unknown>;
+      provider: string;
+      path: string;
+      key: string | null;
+      body: Record<string, unknown>;
       /** True when the gateway closed the connection before the answer's body ended. */
       aborted?: boolean;
     }>,

@@ -50,8 +50,7 @@ export function adminApi(client: ApiClient) {
       client.request(providerKeySchema, "POST", `/admin/v1/provider-keys/${seg(id)}/${enabled ? "enable" : "disable"}`),
 
     listProviders: async () => (await client.request(listOf(providerSchema), "GET", "/admin/v1/providers")).data,
-    addProvider: (input: { name: string; type: "openai-compatible"; base_url: string }) =>
-      client.request(providerSchema, "POST", "/admin/v1/providers", input),
+    addProvider: (input: { name: string; type: "openai-compatible"; base_url: string }) => client.request(providerSchema, "POST", "/admin/v1/providers", input),
 
     usage: (query: UsageQuery) => {
       const params = new URLSearchParams({ from: query.from, to: query.to, granularity: query.granularity });

@@ -3,11 +3,7 @@
  * without server rewrites. Hashes that do not start with `#/` (the skip link) are not routes.
  */
 
-export type Route =
-  | { page: "keys" }
-  | { page: "provider-keys" }
-  | { page: "usage"; keyId: string | null }
-  | { page: "audit"; keyId: string | null };
+export type Route = { page: "keys" } | { page: "provider-keys" } | { page: "usage"; keyId: string | null } | { page: "audit"; keyId: string | null };
 
 export const DEFAULT_ROUTE: Route = { page: "keys" };
 

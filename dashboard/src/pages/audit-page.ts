@@ -14,7 +14,12 @@ import type { Page, PageContext } from "./page";
 const PAGE_SIZE = 50;
 
 function unavailable(error: unknown): HTMLElement {
-  return h("div", { class: "state state-empty", attrs: { "data-testid": "audit-unavailable" } }, h("p", { class: "state-title" }, "The audit log is not available on this gateway yet."), errorBox(error, "The gateway answered 404"));
+  return h(
+    "div",
+    { class: "state state-empty", attrs: { "data-testid": "audit-unavailable" } },
+    h("p", { class: "state-title" }, "The audit log is not available on this gateway yet."),
+    errorBox(error, "The gateway answered 404"),
+  );
 }
 
 export function auditPage({ api, route }: PageContext): Page {
@@ -64,27 +69,51 @@ export function auditPage({ api, route }: PageContext): Page {
   const share = () => {
     if (!keyId) return;
     const from = inputField({ label: "From seq (optional)", name: "from_seq", type: "number", min: 1, step: "1", inputmode: "numeric" });
-    const to = inputField({ label: "To seq (optional)", name: "to_seq", type: "number", min: 1, step: "1", inputmode: "numeric", hint: "Empty = the whole chain so far." });
-    openDialog({ title: "Share a public report", testId: "share-form", description: "The report holds the chosen entries with proofs and a signed checkpoint. Anyone with the link can read and verify them." }, (handle) => {
-      const form = h("form", {}, h("div", { class: "field-grid" }, from.wrap, to.wrap), h("div", { class: "dialog-actions" }, button("Cancel", handle.close), h("button", { class: "primary", attrs: { type: "submit" } }, "Create report")));
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const range = { ...(from.input.value ? { from_seq: Number(from.input.value) } : {}), ...(to.input.value ? { to_seq: Number(to.input.value) } : {}) };
-        handle.close();
-        render(reportBox, loading("Creating the report…"));
-        api.shareReport(keyId, range).then(
-          (link) => render(reportBox, reportView(link)),
-          (error: unknown) => render(reportBox, isNotFound(error) ? unavailable(error) : errorBox(error, "Could not create the report")),
-        );
-      });
-      return [form];
+    const to = inputField({
+      label: "To seq (optional)",
+      name: "to_seq",
+      type: "number",
+      min: 1,
+      step: "1",
+      inputmode: "numeric",
+      hint: "Empty = the whole chain so far.",
     });
+    openDialog(
+      {
+        title: "Share a public report",
+        testId: "share-form",
+        description: "The report holds the chosen entries with proofs and a signed checkpoint. Anyone with the link can read and verify them.",
+      },
+      (handle) => {
+        const form = h(
+          "form",
+          {},
+          h("div", { class: "field-grid" }, from.wrap, to.wrap),
+          h("div", { class: "dialog-actions" }, button("Cancel", handle.close), h("button", { class: "primary", attrs: { type: "submit" } }, "Create report")),
+        );
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          const range = { ...(from.input.value ? { from_seq: Number(from.input.value) } : {}), ...(to.input.value ? { to_seq: Number(to.input.value) } : {}) };
+          handle.close();
+          render(reportBox, loading("Creating the report…"));
+          api.shareReport(keyId, range).then(
+            (link) => render(reportBox, reportView(link)),
+            (error: unknown) => render(reportBox, isNotFound(error) ? unavailable(error) : errorBox(error, "Could not create the report")),
+          );
+        });
+        return [form];
+      },
+    );
   };
 
   picker.select.addEventListener("change", () => navigate({ page: "audit", keyId: picker.select.value || null }));
   void api.listKeys().then(
     (keys: VirtualKey[]) => {
-      render(picker.select, h("option", { attrs: { value: "" } }, "Choose a key…"), ...keys.map((k) => h("option", { attrs: { value: k.id } }, `${k.name} (${k.status})`)));
+      render(
+        picker.select,
+        h("option", { attrs: { value: "" } }, "Choose a key…"),
+        ...keys.map((k) => h("option", { attrs: { value: k.id } }, `${k.name} (${k.status})`)),
+      );
       picker.select.value = keyId ?? "";
     },
     () => undefined,

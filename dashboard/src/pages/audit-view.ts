@@ -43,7 +43,10 @@ export function verifyView(result: VerifyResult): HTMLElement {
   const head = headText(result.head);
   return h(
     "div",
-    { class: `result ${result.valid ? "result-ok" : "result-bad"}`, attrs: { "data-testid": "verify-result", "data-valid": String(result.valid), role: "status" } },
+    {
+      class: `result ${result.valid ? "result-ok" : "result-bad"}`,
+      attrs: { "data-testid": "verify-result", "data-valid": String(result.valid), role: "status" },
+    },
     h("p", { class: "result-title" }, result.valid ? "✓ Chain verified" : "✗ Chain verification failed"),
     h(
       "p",
@@ -58,7 +61,8 @@ export function verifyView(result: VerifyResult): HTMLElement {
 
 export function reportView(report: ReportLink): HTMLElement {
   const url = safeHttpUrl(report.url);
-  if (url === null) return h("p", { class: "state state-error", attrs: { role: "alert" } }, "The gateway returned a report link that is not an http(s) URL; it is not shown.");
+  if (url === null)
+    return h("p", { class: "state state-error", attrs: { role: "alert" } }, "The gateway returned a report link that is not an http(s) URL; it is not shown.");
   const field = h("input", { class: "secret-value", attrs: { readonly: true, "aria-label": "Public report URL", "data-testid": "report-url" } });
   field.value = url;
   return h(
@@ -66,7 +70,12 @@ export function reportView(report: ReportLink): HTMLElement {
     { class: "result result-ok", attrs: { "data-testid": "report-link", role: "status" } },
     h("p", { class: "result-title" }, "Public report created"),
     h("p", {}, "Anyone with this link can verify the entries in their browser, without an account:"),
-    h("div", { class: "secret-row" }, field, copyButton(() => url, field, "Copy link")),
+    h(
+      "div",
+      { class: "secret-row" },
+      field,
+      copyButton(() => url, field, "Copy link"),
+    ),
     h("p", {}, h("a", { attrs: { href: url, target: "_blank", rel: "noopener noreferrer", "data-testid": "report-open" } }, "Open the public report ↗")),
   );
 }

@@ -7,7 +7,15 @@ import { openDialog } from "../ui/dialog";
 export function showCreatedKey(created: CreatedKey, onClose: () => void): void {
   const token = h("textarea", {
     class: "secret-value",
-    attrs: { readonly: true, rows: 2, id: "new-key-value", "data-testid": "new-key", "aria-describedby": "new-key-warning", spellcheck: "false", autocomplete: "off" },
+    attrs: {
+      readonly: true,
+      rows: 2,
+      id: "new-key-value",
+      "data-testid": "new-key",
+      "aria-describedby": "new-key-warning",
+      spellcheck: "false",
+      autocomplete: "off",
+    },
   });
   token.value = created.key;
   token.addEventListener("focus", () => token.select());
@@ -20,7 +28,12 @@ export function showCreatedKey(created: CreatedKey, onClose: () => void): void {
       " KeyForge keeps only a hash of it. If it is lost, revoke the key and create a new one.",
     ),
     h("label", { attrs: { for: "new-key-value" } }, "Virtual key"),
-    h("div", { class: "secret-row" }, token, copyButton(() => created.key, token, "Copy key")),
+    h(
+      "div",
+      { class: "secret-row" },
+      token,
+      copyButton(() => created.key, token, "Copy key"),
+    ),
     h("p", { class: "muted" }, "Use it with any OpenAI SDK by changing only the base URL: ", h("code", {}, baseUrl)),
     h("div", { class: "dialog-actions" }, button("I have stored the key", handle.close, { class: "primary" })),
   ]);

@@ -50,12 +50,41 @@ export function openKeyForm(options: KeyFormOptions): void {
     placeholder: "gpt-*, anthropic/*, mock/echo",
     hint: "Comma-separated names or globs. Empty allows every model.",
   });
-  const quota = inputField({ label: "Monthly token quota", name: "monthly_token_quota", type: "number", min: 0, step: "1", inputmode: "numeric", value: numberText(key?.monthly_token_quota), hint: "Prompt + completion tokens per calendar month (UTC). Empty = no quota." });
-  const cap = inputField({ label: "Spend cap (USD / month)", name: "spend_cap_usd", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: numberText(key?.spend_cap_usd), hint: "Empty = no cap." });
+  const quota = inputField({
+    label: "Monthly token quota",
+    name: "monthly_token_quota",
+    type: "number",
+    min: 0,
+    step: "1",
+    inputmode: "numeric",
+    value: numberText(key?.monthly_token_quota),
+    hint: "Prompt + completion tokens per calendar month (UTC). Empty = no quota.",
+  });
+  const cap = inputField({
+    label: "Spend cap (USD / month)",
+    name: "spend_cap_usd",
+    type: "number",
+    min: 0,
+    step: "0.01",
+    inputmode: "decimal",
+    value: numberText(key?.spend_cap_usd),
+    hint: "Empty = no cap.",
+  });
   const rpm = inputField({ label: "Requests per minute", name: "rpm", type: "number", min: 1, step: "1", inputmode: "numeric", value: numberText(key?.rpm) });
   const tpm = inputField({ label: "Tokens per minute", name: "tpm", type: "number", min: 1, step: "1", inputmode: "numeric", value: numberText(key?.tpm) });
-  const expires = inputField({ label: "Expires at (your local time)", name: "expires_at", type: "datetime-local", value: toLocalInput(key?.expires_at), hint: "Empty = never expires." });
-  const metadata = textareaField("Metadata (JSON object)", "metadata", key && Object.keys(key.metadata).length > 0 ? JSON.stringify(key.metadata) : "", "Optional, e.g. {\"team\": \"billing\"}.");
+  const expires = inputField({
+    label: "Expires at (your local time)",
+    name: "expires_at",
+    type: "datetime-local",
+    value: toLocalInput(key?.expires_at),
+    hint: "Empty = never expires.",
+  });
+  const metadata = textareaField(
+    "Metadata (JSON object)",
+    "metadata",
+    key && Object.keys(key.metadata).length > 0 ? JSON.stringify(key.metadata) : "",
+    'Optional, e.g. {"team": "billing"}.',
+  );
   const status = h("div", { class: "form-status" });
 
   const read = (): KeyPolicyInput & { name: string } => {

@@ -50,7 +50,10 @@ export function keysPage({ api }: PageContext): Page {
       render(content, empty("No virtual keys yet.", "Create one to give an agent its own revocable key with limits."));
       return;
     }
-    const shown = sortKeys(keys.filter((k) => matchesSearch(k, search.input.value) && (statusFilter.select.value === "" || k.status === statusFilter.select.value)), sort);
+    const shown = sortKeys(
+      keys.filter((k) => matchesSearch(k, search.input.value) && (statusFilter.select.value === "" || k.status === statusFilter.select.value)),
+      sort,
+    );
     render(
       content,
       h("p", { class: "muted count", attrs: { "data-testid": "keys-count" } }, `${shown.length} of ${keys.length} keys`),

@@ -23,7 +23,12 @@ export function providerKeysPage({ api }: PageContext): Page {
   const loadKeys = async () => {
     try {
       const keys = await api.listProviderKeys();
-      render(keysBox, keys.length === 0 ? empty("No provider keys yet.", "Add a key to build a pool for a provider. With the mock provider (local dev) no key is needed.") : providerKeysTable(keys, { setEnabled, remove }));
+      render(
+        keysBox,
+        keys.length === 0
+          ? empty("No provider keys yet.", "Add a key to build a pool for a provider. With the mock provider (local dev) no key is needed.")
+          : providerKeysTable(keys, { setEnabled, remove }),
+      );
     } catch (error) {
       render(keysBox, errorBox(error, "Could not load provider keys"));
     }
@@ -101,12 +106,7 @@ export function providerKeysPage({ api }: PageContext): Page {
       { class: "muted note" },
       "A disabled key stays out of rotation until you enable it; the gateway disables a key itself when its provider answers 401/403. Rate-limited keys cool down (with their whole scope) and come back by themselves.",
     ),
-    h(
-      "div",
-      { class: "section-header" },
-      h("h2", {}, "Providers"),
-      button("Add custom provider", addProvider, { attrs: { "data-testid": "add-provider" } }),
-    ),
+    h("div", { class: "section-header" }, h("h2", {}, "Providers"), button("Add custom provider", addProvider, { attrs: { "data-testid": "add-provider" } })),
     providersBox,
   );
   return {

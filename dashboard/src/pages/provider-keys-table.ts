@@ -25,7 +25,11 @@ export function cooldownText(until: string | null | undefined, now = Date.now())
 function statusCell(key: ProviderKey): Child {
   const countdown =
     key.status === "cooling_down" && key.cooldown_until
-      ? h("span", { class: "countdown muted", attrs: { "data-cooldown-until": key.cooldown_until, "data-testid": "cooldown" } }, cooldownText(key.cooldown_until))
+      ? h(
+          "span",
+          { class: "countdown muted", attrs: { "data-cooldown-until": key.cooldown_until, "data-testid": "cooldown" } },
+          cooldownText(key.cooldown_until),
+        )
       : null;
   return h("div", { class: "status-cell" }, badge(key.status, STATUS_KIND[key.status] ?? "neutral", "provider-key-status"), countdown);
 }

@@ -28,12 +28,33 @@ export function providersTable(providers: Provider[]): HTMLElement {
 }
 
 export function openProviderForm(api: AdminApi, onAdded: (provider: Provider) => void): void {
-  const name = inputField({ label: "Name", name: "name", required: true, placeholder: "local-llm", pattern: "[a-z0-9-]{1,32}", hint: "1-32 characters of a-z, 0-9 and '-'. Agents call models as <name>/<model>." });
-  const baseUrl = inputField({ label: "Base URL", name: "base_url", type: "url", required: true, placeholder: "https://llm.example.com/v1", hint: "OpenAI-compatible API root (the part before /chat/completions)." });
+  const name = inputField({
+    label: "Name",
+    name: "name",
+    required: true,
+    placeholder: "local-llm",
+    pattern: "[a-z0-9-]{1,32}",
+    hint: "1-32 characters of a-z, 0-9 and '-'. Agents call models as <name>/<model>.",
+  });
+  const baseUrl = inputField({
+    label: "Base URL",
+    name: "base_url",
+    type: "url",
+    required: true,
+    placeholder: "https://llm.example.com/v1",
+    hint: "OpenAI-compatible API root (the part before /chat/completions).",
+  });
   const status = h("div", { class: "form-status" });
   openDialog({ title: "Add custom provider", testId: "provider-form" }, (handle) => {
     const submit = h("button", { class: "primary", attrs: { type: "submit" } }, "Add provider");
-    const form = h("form", { attrs: { novalidate: true } }, name.wrap, baseUrl.wrap, status, h("div", { class: "dialog-actions" }, button("Cancel", handle.close), submit));
+    const form = h(
+      "form",
+      { attrs: { novalidate: true } },
+      name.wrap,
+      baseUrl.wrap,
+      status,
+      h("div", { class: "dialog-actions" }, button("Cancel", handle.close), submit),
+    );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!/^[a-z0-9-]{1,32}$/.test(name.input.value)) return flagInvalid(name.input, "Use 1-32 characters of a-z, 0-9 and '-'.");

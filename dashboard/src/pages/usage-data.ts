@@ -24,13 +24,7 @@ export function bucketStarts(from: number, to: number, granularity: "hour" | "da
   return starts;
 }
 
-export function buildSeries(
-  rows: UsageRow[],
-  buckets: number[],
-  metric: Metric,
-  groupBy: GroupBy,
-  nameOf: (row: UsageRow) => string,
-): ChartSeries[] {
+export function buildSeries(rows: UsageRow[], buckets: number[], metric: Metric, groupBy: GroupBy, nameOf: (row: UsageRow) => string): ChartSeries[] {
   const index = new Map(buckets.map((b, i) => [b, i]));
   const byName = new Map<string, number[]>();
   for (const row of rows) {
@@ -50,8 +44,9 @@ export function buildSeries(
 }
 
 export function totals(rows: UsageRow[]): { requests: number; tokens: number; cost: number } {
-  return rows.reduce(
-    (acc, row) => ({ requests: acc.requests + row.requests, tokens: acc.tokens + metricOf(row, "tokens"), cost: acc.cost + row.cost_usd }),
-    { requests: 0, tokens: 0, cost: 0 },
-  );
+  return rows.reduce((acc, row) => ({ requests: acc.requests + row.requests, tokens: acc.tokens + metricOf(row, "tokens"), cost: acc.cost + row.cost_usd }), {
+    requests: 0,
+    tokens: 0,
+    cost: 0,
+  });
 }

@@ -29,8 +29,21 @@ export function usagePage({ api, route }: PageContext): Page {
   let keys: VirtualKey[] = [];
   let last: UsageResponse | null = null;
   const keyFilter = selectField("Key", "key", [{ value: "", label: "All keys" }]);
-  const range = selectField("Period", "range", Object.entries(RANGES).map(([value, r]) => ({ value, label: r.label })), "24h");
-  const groupBy = selectField("Group by", "group", [{ value: "key", label: "Key" }, { value: "model", label: "Model" }], keyId ? "model" : "key");
+  const range = selectField(
+    "Period",
+    "range",
+    Object.entries(RANGES).map(([value, r]) => ({ value, label: r.label })),
+    "24h",
+  );
+  const groupBy = selectField(
+    "Group by",
+    "group",
+    [
+      { value: "key", label: "Key" },
+      { value: "model", label: "Model" },
+    ],
+    keyId ? "model" : "key",
+  );
   const summary = h("p", { class: "summary", attrs: { "data-testid": "usage-totals", "aria-live": "polite" } });
   const charts = h("div", { class: "charts", attrs: { "aria-busy": "true" } }, loading("Loading usage…"));
 
@@ -41,7 +54,13 @@ export function usagePage({ api, route }: PageContext): Page {
     const t = totals(last.data);
     summary.textContent = `${formatInt(t.requests)} requests · ${formatInt(t.tokens)} tokens · ${formatUsd(t.cost)}`;
     if (last.data.length === 0) {
-      render(charts, empty("No usage in this period yet.", "Usage appears here shortly after requests are made (rollups are flushed to D1 every ROLLUP_FLUSH_MS, one minute by default)."));
+      render(
+        charts,
+        empty(
+          "No usage in this period yet.",
+          "Usage appears here shortly after requests are made (rollups are flushed to D1 every ROLLUP_FLUSH_MS, one minute by default).",
+        ),
+      );
       return;
     }
     const buckets = bucketStarts(Date.parse(last.from), Date.parse(last.to), last.granularity === "day" ? "day" : "hour");
@@ -53,7 +72,14 @@ export function usagePage({ api, route }: PageContext): Page {
         "figure",
         { class: "card chart-card", attrs: { "data-testid": `chart-${metric}`, "data-total": total } },
         h("figcaption", {}, h("h2", {}, title), h("span", { class: "chart-total" }, format(total))),
-        stackedBarChart({ title: `${title} per ${last?.granularity ?? "hour"}, by ${groupBy.select.value}`, buckets, series, format, width: width - 34, height: 180 }),
+        stackedBarChart({
+          title: `${title} per ${last?.granularity ?? "hour"}, by ${groupBy.select.value}`,
+          buckets,
+          series,
+          format,
+          width: width - 34,
+          height: 180,
+        }),
         chartLegend(series, format),
       );
     });
@@ -63,7 +89,12 @@ export function usagePage({ api, route }: PageContext): Page {
     const r = RANGES[range.select.value] ?? RANGES["24h"]!;
     const to = Date.now();
     try {
-      last = await api.usage({ key_id: keyFilter.select.value || undefined, from: new Date(to - r.ms).toISOString(), to: new Date(to).toISOString(), granularity: r.granularity });
+      last = await api.usage({
+        key_id: keyFilter.select.value || undefined,
+        from: new Date(to - r.ms).toISOString(),
+        to: new Date(to).toISOString(),
+        granularity: r.granularity,
+      });
       draw();
     } catch (error) {
       charts.setAttribute("aria-busy", "false");
@@ -77,7 +108,11 @@ export function usagePage({ api, route }: PageContext): Page {
     } catch {
       keys = [];
     }
-    render(keyFilter.select, h("option", { attrs: { value: "" } }, "All keys"), ...keys.map((k) => h("option", { attrs: { value: k.id } }, `${k.name} (${k.status})`)));
+    render(
+      keyFilter.select,
+      h("option", { attrs: { value: "" } }, "All keys"),
+      ...keys.map((k) => h("option", { attrs: { value: k.id } }, `${k.name} (${k.status})`)),
+    );
     keyFilter.select.value = keyId && keys.some((k) => k.id === keyId) ? keyId : "";
   };
 
@@ -96,7 +131,11 @@ export function usagePage({ api, route }: PageContext): Page {
   const el = h(
     "section",
     { class: "page" },
-    pageHeader("Usage", "Requests, tokens and cost over time (UTC buckets). Refreshes every few seconds.", button("Refresh", () => void load())),
+    pageHeader(
+      "Usage",
+      "Requests, tokens and cost over time (UTC buckets). Refreshes every few seconds.",
+      button("Refresh", () => void load()),
+    ),
     h("div", { class: "toolbar" }, keyFilter.wrap, range.wrap, groupBy.wrap),
     summary,
     charts,

@@ -18,7 +18,12 @@ const root = document.getElementById("report");
 if (!root) throw new Error("#report is missing from report.html");
 
 function header(): HTMLElement {
-  return h("header", { class: "report-header" }, h("span", { class: "brand" }, brandMark(), " KeyForge"), h("span", { class: "muted" }, "Audit report verification"));
+  return h(
+    "header",
+    { class: "report-header" },
+    h("span", { class: "brand" }, brandMark(), " KeyForge"),
+    h("span", { class: "muted" }, "Audit report verification"),
+  );
 }
 
 function verdict(result: ReportVerification): HTMLElement {
@@ -39,7 +44,13 @@ function checklist(result: ReportVerification): HTMLElement {
       "ol",
       { class: "checks", attrs: { "data-testid": "checks" } },
       ...result.checks.map((c) =>
-        h("li", { class: c.ok ? "check-ok" : "check-bad", attrs: { "data-testid": "check", "data-ok": String(c.ok) } }, h("strong", {}, `${c.ok ? "✓" : "✗"} ${c.name}`), " — ", c.detail),
+        h(
+          "li",
+          { class: c.ok ? "check-ok" : "check-bad", attrs: { "data-testid": "check", "data-ok": String(c.ok) } },
+          h("strong", {}, `${c.ok ? "✓" : "✗"} ${c.name}`),
+          " — ",
+          c.detail,
+        ),
       ),
     ),
   );
@@ -53,7 +64,15 @@ async function main(): Promise<void> {
     if (!id) throw new Error("This address does not name a report.");
     loaded = await loadReport(id);
   } catch (error) {
-    render(root!, header(), h("p", { class: "state state-error", attrs: { role: "alert", "data-testid": "error" } }, error instanceof Error ? error.message : "Could not load the report."));
+    render(
+      root!,
+      header(),
+      h(
+        "p",
+        { class: "state state-error", attrs: { role: "alert", "data-testid": "error" } },
+        error instanceof Error ? error.message : "Could not load the report.",
+      ),
+    );
     return;
   }
   const result = await verifyReport(loaded.report, loaded.trustedKeys);

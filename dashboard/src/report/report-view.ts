@@ -39,7 +39,11 @@ export function summaryOf(loaded: LoadedReport): HTMLElement {
       row("Trusted verifier keys", loaded.trustedKeys.join(", ") || "none published"),
       row("Size", `${formatInt(loaded.bytes)} bytes`),
     ),
-    h("p", { class: "muted" }, "The verifier keys come from this gateway's /.well-known/keyforge/audit-keys. If you hold a copy of the key from elsewhere, compare it; the offline CLI (npx keyforge-verify) checks the same report."),
+    h(
+      "p",
+      { class: "muted" },
+      "The verifier keys come from this gateway's /.well-known/keyforge/audit-keys. If you hold a copy of the key from elsewhere, compare it; the offline CLI (npx keyforge-verify) checks the same report.",
+    ),
   );
 }
 

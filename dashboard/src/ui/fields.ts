@@ -48,7 +48,12 @@ export function inputField(options: InputOptions): { wrap: HTMLElement; input: H
   return { wrap, input };
 }
 
-export function selectField(label: string, name: string, options: Array<{ value: string; label: string }>, value?: string): { wrap: HTMLElement; select: HTMLSelectElement } {
+export function selectField(
+  label: string,
+  name: string,
+  options: Array<{ value: string; label: string }>,
+  value?: string,
+): { wrap: HTMLElement; select: HTMLSelectElement } {
   const id = uid(`f-${name}`);
   const select = h("select", { attrs: { id, name } }, ...options.map((o) => h("option", { attrs: { value: o.value } }, o.label)));
   if (value !== undefined) select.value = value;
@@ -60,7 +65,13 @@ export function textareaField(label: string, name: string, value: string, hint?:
   const hintId = hint ? `${id}-hint` : undefined;
   const textarea = h("textarea", { attrs: { id, name, rows: 3, spellcheck: "false", "aria-describedby": hintId } });
   textarea.value = value;
-  const wrap = h("div", { class: "field" }, h("label", { attrs: { for: id } }, label), textarea, hint ? h("p", { class: "hint", attrs: { id: hintId } }, hint) : null);
+  const wrap = h(
+    "div",
+    { class: "field" },
+    h("label", { attrs: { for: id } }, label),
+    textarea,
+    hint ? h("p", { class: "hint", attrs: { id: hintId } }, hint) : null,
+  );
   return { wrap, textarea };
 }
 

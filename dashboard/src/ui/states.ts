@@ -4,7 +4,12 @@ import { h, type Child } from "../lib/dom";
 /** Loading, empty and error states, the same everywhere. */
 
 export function loading(label = "Loading…"): HTMLElement {
-  return h("p", { class: "state state-loading", attrs: { role: "status", "aria-live": "polite" } }, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), label);
+  return h(
+    "p",
+    { class: "state state-loading", attrs: { role: "status", "aria-live": "polite" } },
+    h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }),
+    label,
+  );
 }
 
 export function empty(title: string, hint?: Child): HTMLElement {

@@ -53,13 +53,11 @@ function applyTools(body: MessagesRequestBody, request: ChatCompletionRequest): 
     }
   });
   if (tools.length === 0) return;
-  body.tools = tools.map(
-    (tool): ToolDefinition => ({
-      name: tool.function.name,
-      ...(tool.function.description !== undefined ? { description: tool.function.description } : {}),
-      input_schema: tool.function.parameters ?? { type: "object", properties: {} },
-    }),
-  );
+  body.tools = tools.map((tool): ToolDefinition => ({
+    name: tool.function.name,
+    ...(tool.function.description !== undefined ? { description: tool.function.description } : {}),
+    input_schema: tool.function.parameters ?? { type: "object", properties: {} },
+  }));
   const choice = toolChoice(request.tool_choice ?? "auto");
   if (request.parallel_tool_calls === false && choice.type !== "none") choice.disable_parallel_tool_use = true;
   // "auto" is Anthropic's default; sending it only when it carries the parallel switch keeps bodies minimal.

@@ -47,9 +47,7 @@ export interface ToolDefinition {
 }
 
 export type ToolChoice =
-  | { type: "auto" | "any"; disable_parallel_tool_use?: boolean }
-  | { type: "tool"; name: string; disable_parallel_tool_use?: boolean }
-  | { type: "none" };
+  { type: "auto" | "any"; disable_parallel_tool_use?: boolean } | { type: "tool"; name: string; disable_parallel_tool_use?: boolean } | { type: "none" };
 
 export interface MessagesRequestBody {
   model: string;

@@ -26,7 +26,11 @@ export function translateContents(messages: ChatMessage[]): TranslatedContents {
     switch (message.role) {
       case "system":
       case "developer":
-        system.push(...texts(message.content).filter((t) => t !== "").map((text) => ({ text })));
+        system.push(
+          ...texts(message.content)
+            .filter((t) => t !== "")
+            .map((text) => ({ text })),
+        );
         break;
       case "user":
         contents.push({ role: "user", parts: userParts(message.content, `messages[${i}].content`) });

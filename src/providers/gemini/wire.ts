@@ -60,14 +60,15 @@ export type UsageMetadata = z.infer<typeof usageMetadataSchema>;
 export const partSchema = z.looseObject({
   text: z.string().optional(),
   thought: z.boolean().optional(),
-  functionCall: z
-    .looseObject({ name: z.string().min(1), args: z.record(z.string(), z.unknown()).nullable().optional() })
-    .optional(),
+  functionCall: z.looseObject({ name: z.string().min(1), args: z.record(z.string(), z.unknown()).nullable().optional() }).optional(),
 });
 export type WirePart = z.infer<typeof partSchema>;
 
 export const candidateSchema = z.looseObject({
-  content: z.looseObject({ parts: z.array(partSchema).optional() }).nullable().optional(),
+  content: z
+    .looseObject({ parts: z.array(partSchema).optional() })
+    .nullable()
+    .optional(),
   finishReason: z.string().optional(),
   index: z.number().int().nonnegative().optional(),
 });

@@ -125,7 +125,8 @@ export async function handleMockRequest(request: Request, options: MockOptions =
   };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   const finish = ans.kind === "tool" ? "tool_calls" : out.truncated ? "length" : "stop";
-  const toolCall = ans.kind === "tool" ? { id: `call_${id.slice(-12)}`, type: "function" as const, function: { name: ans.name, arguments: ans.arguments } } : null;
+  const toolCall =
+    ans.kind === "tool" ? { id: `call_${id.slice(-12)}`, type: "function" as const, function: { name: ans.name, arguments: ans.arguments } } : null;
 
   if (!req.stream) {
     return json({
@@ -187,7 +188,9 @@ function sseResponse(
   const frames: string[] = [];
   if (s.toolCall) {
     const { id, type, function: fn } = s.toolCall;
-    frames.push(chunk([delta({ role: "assistant", content: null, tool_calls: [{ index: 0, id, type, function: { name: fn.name, arguments: "" } }], refusal: null })]));
+    frames.push(
+      chunk([delta({ role: "assistant", content: null, tool_calls: [{ index: 0, id, type, function: { name: fn.name, arguments: "" } }], refusal: null })]),
+    );
     const half = Math.ceil(fn.arguments.length / 2);
     for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
       frames.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] })]));

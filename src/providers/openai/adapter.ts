@@ -15,14 +15,8 @@ const usageSchema = z.looseObject({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
   total_tokens: z.number().int().nonnegative().optional(),
-  prompt_tokens_details: z
-    .looseObject({ cached_tokens: z.number().int().nonnegative().optional() })
-    .nullable()
-    .optional(),
-  completion_tokens_details: z
-    .looseObject({ reasoning_tokens: z.number().int().nonnegative().optional() })
-    .nullable()
-    .optional(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().int().nonnegative().optional() }).nullable().optional(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().int().nonnegative().optional() }).nullable().optional(),
 });
 
 const completionSchema = z.looseObject({

@@ -22,7 +22,10 @@ export const auditRoutes = new Hono<AppEnv>();
 /** Rows per RPC when verifying: the whole log is streamed, never held at once. */
 const VERIFY_PAGE = 256;
 
-const seqParam = z.string().regex(/^(0|[1-9][0-9]{0,14})$/, "must be a non-negative integer").transform(Number);
+const seqParam = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,14})$/, "must be a non-negative integer")
+  .transform(Number);
 export const auditPageQuery = z.strictObject({
   after: seqParam.default(0),
   limit: seqParam.pipe(z.int().min(1).max(500)).default(100),
@@ -128,7 +131,9 @@ auditRoutes.post("/:id/audit/reports", async (c) => {
   const { report } = unwrap(await guard(c.env, keyId).auditReport(keyId, range));
   // 22 base62 characters: about 131 random bits, so report URLs cannot be guessed.
   const id = `rpt_${randomBase62(22)}`;
-  await drizzle(c.env.DB).insert(auditReports).values({ id, keyId, body: JSON.stringify(report) });
+  await drizzle(c.env.DB)
+    .insert(auditReports)
+    .values({ id, keyId, body: JSON.stringify(report) });
   return c.json({ id, url: `${new URL(c.req.url).origin}/reports/${id}` }, 201);
 });
 

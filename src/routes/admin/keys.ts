@@ -59,9 +59,21 @@ keysRoutes.post("/", async (c) => {
   const { id, secret, token } = generateToken();
   const now = Date.now();
   const blank: KeyRecord = {
-    id, name: input.name, secretHash: await hashKeySecret(c.env.KEY_PEPPER, id, secret), last4: secret.slice(-4),
-    models: [], monthlyTokenQuota: null, spendCapMicros: null, rpm: null, tpm: null, expiresAt: null,
-    metadata: {}, revokedAt: null, activatedAt: null, createdAt: now, updatedAt: now,
+    id,
+    name: input.name,
+    secretHash: await hashKeySecret(c.env.KEY_PEPPER, id, secret),
+    last4: secret.slice(-4),
+    models: [],
+    monthlyTokenQuota: null,
+    spendCapMicros: null,
+    rpm: null,
+    tpm: null,
+    expiresAt: null,
+    metadata: {},
+    revokedAt: null,
+    activatedAt: null,
+    createdAt: now,
+    updatedAt: now,
   };
   const record = applyPolicy(blank, input, now);
   await insertKeyRecord(c.env.DB, record);

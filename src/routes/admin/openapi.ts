@@ -38,29 +38,67 @@ function admin(summary: string, responses: Json, extra: Json = {}): Json {
 
 const paths: Json = {
   "/admin/v1/keys": {
-    post: admin("Create a virtual key; the full `key` is returned only here", { "201": json(ref("VirtualKeyCreated"), "Created") }, { requestBody: body(createKeySchema) }),
-    get: admin("List virtual keys with usage", { "200": json({ type: "object", properties: { object: { const: "list" }, data: { type: "array", items: ref("VirtualKey") } } }) }),
+    post: admin(
+      "Create a virtual key; the full `key` is returned only here",
+      { "201": json(ref("VirtualKeyCreated"), "Created") },
+      { requestBody: body(createKeySchema) },
+    ),
+    get: admin("List virtual keys with usage", {
+      "200": json({ type: "object", properties: { object: { const: "list" }, data: { type: "array", items: ref("VirtualKey") } } }),
+    }),
   },
   "/admin/v1/keys/{id}": {
     get: admin("A virtual key with its usage this month", { "200": json(ref("VirtualKey")), "404": adminError("No such key") }, { parameters: [idParam()] }),
-    patch: admin("Change a key's policy; effective on the next request", { "200": json(ref("VirtualKey")), "404": adminError("No such key") }, { parameters: [idParam()], requestBody: body(patchKeySchema) }),
+    patch: admin(
+      "Change a key's policy; effective on the next request",
+      { "200": json(ref("VirtualKey")), "404": adminError("No such key") },
+      { parameters: [idParam()], requestBody: body(patchKeySchema) },
+    ),
   },
   "/admin/v1/keys/{id}/revoke": {
-    post: admin("Revoke a key; the next request with it gets 401 key_revoked", { "200": json(ref("VirtualKey")), "404": adminError("No such key") }, { parameters: [idParam()] }),
+    post: admin(
+      "Revoke a key; the next request with it gets 401 key_revoked",
+      { "200": json(ref("VirtualKey")), "404": adminError("No such key") },
+      { parameters: [idParam()] },
+    ),
   },
   "/admin/v1/keys/{id}/audit": {
-    get: admin("A page of the key's audit entries, with their chain hashes", { "200": json({ type: "object" }) }, {
-      parameters: [idParam(), { name: "after", in: "query", schema: { type: "integer" } }, { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } }],
-    }),
+    get: admin(
+      "A page of the key's audit entries, with their chain hashes",
+      { "200": json({ type: "object" }) },
+      {
+        parameters: [
+          idParam(),
+          { name: "after", in: "query", schema: { type: "integer" } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } },
+        ],
+      },
+    ),
   },
   "/admin/v1/keys/{id}/audit/verify": {
-    post: admin("Recompute the key's HMAC chain", { "200": json({ type: "object", properties: { valid: { type: "boolean" }, entries: { type: "integer" }, head: {}, first_invalid_seq: { type: ["integer", "null"] } } }) }, { parameters: [idParam()] }),
+    post: admin(
+      "Recompute the key's HMAC chain",
+      {
+        "200": json({
+          type: "object",
+          properties: { valid: { type: "boolean" }, entries: { type: "integer" }, head: {}, first_invalid_seq: { type: ["integer", "null"] } },
+        }),
+      },
+      { parameters: [idParam()] },
+    ),
   },
   "/admin/v1/keys/{id}/audit/reports": {
-    post: admin("Create a signed, publicly verifiable report of a range of the log", { "201": json({ type: "object", properties: { id: { type: "string" }, url: { type: "string" } } }, "Created") }, {
-      parameters: [idParam()],
-      requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { from_seq: { type: "integer" }, to_seq: { type: "integer" } } } } } },
-    }),
+    post: admin(
+      "Create a signed, publicly verifiable report of a range of the log",
+      { "201": json({ type: "object", properties: { id: { type: "string" }, url: { type: "string" } } }, "Created") },
+      {
+        parameters: [idParam()],
+        requestBody: {
+          required: false,
+          content: { "application/json": { schema: { type: "object", properties: { from_seq: { type: "integer" }, to_seq: { type: "integer" } } } } },
+        },
+      },
+    ),
   },
   "/admin/v1/usage": {
     get: admin("Hourly or daily usage per key and model (charts)", { "200": json({ type: "object" }) }, { parameters: queryParams(usageQuery) }),
@@ -68,11 +106,21 @@ const paths: Json = {
   "/admin/v1/prices": {
     get: admin("Bundled and admin-set model prices (USD per 1M tokens)", { "200": json({ type: "object" }) }),
     post: admin("Set a price for a custom model or override a bundled one", { "201": json({ type: "object" }, "Created") }, { requestBody: body(priceInput) }),
-    delete: admin("Remove an admin-set price", { "200": json({ type: "object" }), "404": adminError("No such price") }, { parameters: [{ name: "model", in: "query", required: true, schema: { type: "string" } }] }),
+    delete: admin(
+      "Remove an admin-set price",
+      { "200": json({ type: "object" }), "404": adminError("No such price") },
+      { parameters: [{ name: "model", in: "query", required: true, schema: { type: "string" } }] },
+    ),
   },
   "/admin/v1/provider-keys": {
-    post: admin("Add a provider key (stored encrypted; never returned again)", { "201": json(ref("ProviderKey"), "Created") }, { requestBody: body(createProviderKeyInput) }),
-    get: admin("Provider keys with live status (healthy | cooling_down | disabled)", { "200": json({ type: "object", properties: { data: { type: "array", items: ref("ProviderKey") } } }) }),
+    post: admin(
+      "Add a provider key (stored encrypted; never returned again)",
+      { "201": json(ref("ProviderKey"), "Created") },
+      { requestBody: body(createProviderKeyInput) },
+    ),
+    get: admin("Provider keys with live status (healthy | cooling_down | disabled)", {
+      "200": json({ type: "object", properties: { data: { type: "array", items: ref("ProviderKey") } } }),
+    }),
   },
   "/admin/v1/provider-keys/{id}": {
     delete: admin("Delete a provider key", { "200": json({ type: "object" }), "404": adminError("No such key") }, { parameters: [idParam()] }),
@@ -84,7 +132,11 @@ const paths: Json = {
     post: admin("Disable a key until it is enabled again", { "200": json(ref("ProviderKey")), "404": adminError("No such key") }, { parameters: [idParam()] }),
   },
   "/admin/v1/providers": {
-    post: admin("Add a custom OpenAI-compatible provider", { "201": json({ type: "object" }, "Created"), "409": adminError("Name taken") }, { requestBody: body(createProviderInput) }),
+    post: admin(
+      "Add a custom OpenAI-compatible provider",
+      { "201": json({ type: "object" }, "Created"), "409": adminError("Name taken") },
+      { requestBody: body(createProviderInput) },
+    ),
     get: admin("Built-in and custom providers", { "200": json({ type: "object" }) }),
   },
   "/admin/v1/vault/rewrap": {
@@ -111,21 +163,56 @@ const paths: Json = {
     },
   },
   "/v1/models": {
-    get: { summary: "Models this key may use", tags: ["agent"], security: [{ virtualKey: [] }], responses: { "200": json({ type: "object" }), "401": agentError("auth") } },
+    get: {
+      summary: "Models this key may use",
+      tags: ["agent"],
+      security: [{ virtualKey: [] }],
+      responses: { "200": json({ type: "object" }), "401": agentError("auth") },
+    },
   },
-  "/reports/{id}.json": { get: { summary: "A public audit report (no auth)", tags: ["public"], parameters: [idParam()], responses: { "200": json({ type: "object" }), "404": adminError("No such report") } } },
-  "/reports/{id}": { get: { summary: "The report's verification page (verifies in the browser)", tags: ["public"], parameters: [idParam()], responses: { "200": { description: "HTML" } } } },
-  "/.well-known/keyforge/audit-keys": { get: { summary: "Checkpoint verifier keys, including rotated ones", tags: ["public"], responses: { "200": json({ type: "object" }) } } },
+  "/reports/{id}.json": {
+    get: {
+      summary: "A public audit report (no auth)",
+      tags: ["public"],
+      parameters: [idParam()],
+      responses: { "200": json({ type: "object" }), "404": adminError("No such report") },
+    },
+  },
+  "/reports/{id}": {
+    get: {
+      summary: "The report's verification page (verifies in the browser)",
+      tags: ["public"],
+      parameters: [idParam()],
+      responses: { "200": { description: "HTML" } },
+    },
+  },
+  "/.well-known/keyforge/audit-keys": {
+    get: { summary: "Checkpoint verifier keys, including rotated ones", tags: ["public"], responses: { "200": json({ type: "object" }) } },
+  },
 };
 
 const keyView = {
   type: "object",
   properties: {
-    id: { type: "string" }, object: { const: "virtual_key" }, name: { type: "string" }, display: { type: "string", description: "vk_<id>…<last4>" },
-    status: { enum: ["active", "revoked", "expired"] }, models: { type: "array", items: { type: "string" } },
-    monthly_token_quota: { type: ["integer", "null"] }, spend_cap_usd: { type: ["number", "null"] }, rpm: { type: ["integer", "null"] }, tpm: { type: ["integer", "null"] },
-    expires_at: { type: ["string", "null"] }, metadata: { type: "object" }, created_at: { type: "string" }, updated_at: { type: "string" }, revoked_at: { type: ["string", "null"] },
-    usage: { type: "object", properties: { period: { type: "string" }, tokens: { type: "integer" }, spend_usd: { type: "number" }, requests: { type: "integer" } } },
+    id: { type: "string" },
+    object: { const: "virtual_key" },
+    name: { type: "string" },
+    display: { type: "string", description: "vk_<id>…<last4>" },
+    status: { enum: ["active", "revoked", "expired"] },
+    models: { type: "array", items: { type: "string" } },
+    monthly_token_quota: { type: ["integer", "null"] },
+    spend_cap_usd: { type: ["number", "null"] },
+    rpm: { type: ["integer", "null"] },
+    tpm: { type: ["integer", "null"] },
+    expires_at: { type: ["string", "null"] },
+    metadata: { type: "object" },
+    created_at: { type: "string" },
+    updated_at: { type: "string" },
+    revoked_at: { type: ["string", "null"] },
+    usage: {
+      type: "object",
+      properties: { period: { type: "string" }, tokens: { type: "integer" }, spend_usd: { type: "number" }, requests: { type: "integer" } },
+    },
   },
 };
 
@@ -144,12 +231,29 @@ const document = {
       ProviderKey: {
         type: "object",
         properties: {
-          id: { type: "string" }, provider: { type: "string" }, name: { type: ["string", "null"] }, scope: { type: ["string", "null"] }, last4: { type: "string" },
-          status: { enum: ["healthy", "cooling_down", "disabled"] }, cooldown_until: { type: ["string", "null"] }, created_at: { type: ["string", "null"] },
+          id: { type: "string" },
+          provider: { type: "string" },
+          name: { type: ["string", "null"] },
+          scope: { type: ["string", "null"] },
+          last4: { type: "string" },
+          status: { enum: ["healthy", "cooling_down", "disabled"] },
+          cooldown_until: { type: ["string", "null"] },
+          created_at: { type: ["string", "null"] },
         },
       },
-      AdminError: { type: "object", properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" }, request_id: { type: "string" } } } } },
-      AgentError: { type: "object", properties: { error: { type: "object", properties: { message: { type: "string" }, type: { type: "string" }, param: { type: ["string", "null"] }, code: { type: "string" } } } } },
+      AdminError: {
+        type: "object",
+        properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" }, request_id: { type: "string" } } } },
+      },
+      AgentError: {
+        type: "object",
+        properties: {
+          error: {
+            type: "object",
+            properties: { message: { type: "string" }, type: { type: "string" }, param: { type: ["string", "null"] }, code: { type: "string" } },
+          },
+        },
+      },
     },
   },
 };

@@ -26,7 +26,11 @@ const label = z.string().trim().min(1).max(128);
 export const createProviderKeyInput = z.strictObject({
   provider: z.string().min(1).max(64),
   // Shape only; the zod messages never echo the value, so a rejected key does not come back.
-  key: z.string().min(8).max(1024).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  key: z
+    .string()
+    .min(8)
+    .max(1024)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
   name: label.nullable().optional(),
   scope: label.nullable().optional(),
 });
@@ -80,7 +84,13 @@ providerKeysRoutes.post("/", async (c) => {
   const id = `pk_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
   const ciphertext = await requireVault(c.env).encrypt(input.key, { provider, id });
   const row: KeyRow = {
-    id, provider, name: input.name ?? null, scope: input.scope ?? null, ciphertext, last4: input.key.slice(-4), createdAt: Date.now(),
+    id,
+    provider,
+    name: input.name ?? null,
+    scope: input.scope ?? null,
+    ciphertext,
+    last4: input.key.slice(-4),
+    createdAt: Date.now(),
   };
   await drizzle(c.env.DB).insert(providerKeys).values(row);
   return c.json(rowView(row, await reloadPool(c.env, provider)), 201);
@@ -108,7 +118,10 @@ providerKeysRoutes.delete("/:id", async (c) => {
   return c.json({ id: row.id, object: "provider_key" as const, deleted: true });
 });
 
-for (const [action, enabled] of [["enable", true], ["disable", false]] as const) {
+for (const [action, enabled] of [
+  ["enable", true],
+  ["disable", false],
+] as const) {
   providerKeysRoutes.post(`/:id/${action}`, async (c) => {
     const { provider, row } = await findKey(c.env, c.req.param("id"));
     const id = row?.id ?? envKeyId(provider);

@@ -40,9 +40,12 @@ vaultRoutes.post("/rewrap", async (c) => {
     }
   }
   for (let i = 0; i < updates.length; i += BATCH_SIZE) {
-    const statements = updates
-      .slice(i, i + BATCH_SIZE)
-      .map((u) => db.update(providerKeys).set({ ciphertext: u.to }).where(and(eq(providerKeys.id, u.id), eq(providerKeys.ciphertext, u.from))));
+    const statements = updates.slice(i, i + BATCH_SIZE).map((u) =>
+      db
+        .update(providerKeys)
+        .set({ ciphertext: u.to })
+        .where(and(eq(providerKeys.id, u.id), eq(providerKeys.ciphertext, u.from))),
+    );
     await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
   }
   // Pools hold ciphertexts in their snapshots: refresh them, or isolates keep the old (soon undecryptable) ones.

@@ -50,9 +50,17 @@ chatCompletionsRoute.post("/", async (c) => {
   const guard = c.env.KEY_GUARD.getByName(key.id);
 
   const admission = await guard.admit({
-    keyId: key.id, requestId, secretHash: key.secretHash, model: route.canonical, provider: route.provider,
-    modelNames: route.names, promptTokens, maxTokens: requestedMaxTokens(request), defaultMaxTokens: DEFAULT_MAX_TOKENS,
-    price: route.price, stream,
+    keyId: key.id,
+    requestId,
+    secretHash: key.secretHash,
+    model: route.canonical,
+    provider: route.provider,
+    modelNames: route.names,
+    promptTokens,
+    maxTokens: requestedMaxTokens(request),
+    defaultMaxTokens: DEFAULT_MAX_TOKENS,
+    price: route.price,
+    stream,
   });
   const rateHeaders = rateLimitHeaders(admission.rate);
   if (!admission.ok) {
@@ -67,8 +75,12 @@ chatCompletionsRoute.post("/", async (c) => {
     const cost = route.price ? costMicros(route.price, metered) : 0;
     waitUntil(
       guard.settle({
-        requestId, status, promptTokens: metered.promptTokens, completionTokens: metered.completionTokens,
-        costMicros: cost, latencyMs: Date.now() - started,
+        requestId,
+        status,
+        promptTokens: metered.promptTokens,
+        completionTokens: metered.completionTokens,
+        costMicros: cost,
+        latencyMs: Date.now() - started,
       }),
     );
     return cost;
@@ -77,12 +89,21 @@ chatCompletionsRoute.post("/", async (c) => {
   const abort = new AbortController();
   try {
     const attempt = await callWithRotation(
-      c.env, route, request,
+      c.env,
+      route,
+      request,
       {
-        model: route.model, baseUrl: route.baseUrl, stream, includeUsage: request.stream_options?.include_usage === true,
-        defaultMaxTokens: admission.injectMaxTokens, requestId, created: Math.floor(started / 1000),
+        model: route.model,
+        baseUrl: route.baseUrl,
+        stream,
+        includeUsage: request.stream_options?.include_usage === true,
+        defaultMaxTokens: admission.injectMaxTokens,
+        requestId,
+        created: Math.floor(started / 1000),
       },
-      abort, upstreamTimeoutMs(c.env), waitUntil,
+      abort,
+      upstreamTimeoutMs(c.env),
+      waitUntil,
     );
     if (stream) {
       if (!attempt.response.body) throw new GatewayError("upstream_error", "The provider sent an empty stream.");

@@ -21,7 +21,10 @@ export async function launchChromium(): Promise<Browser> {
 /** `<name>-laptop.png` and `<name>-phone.png`, full page; the viewport is back at laptop width after. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  for (const [label, size] of [["phone", PHONE], ["laptop", LAPTOP]] as const) {
+  for (const [label, size] of [
+    ["phone", PHONE],
+    ["laptop", LAPTOP],
+  ] as const) {
     await page.setViewportSize(size);
     // Charts redraw at the new width after a short debounce.
     await page.waitForTimeout(350);

@@ -21,7 +21,11 @@ export async function textOf(locator: Locator): Promise<string> {
 }
 
 /** Creates a key through the dialog and returns the token shown once. */
-export async function createKeyInUi(page: Page, fields: { name: string; quota: string; cap: string; rpm: string }, shoot?: (name: string) => Promise<void>): Promise<string> {
+export async function createKeyInUi(
+  page: Page,
+  fields: { name: string; quota: string; cap: string; rpm: string },
+  shoot?: (name: string) => Promise<void>,
+): Promise<string> {
   await page.getByTestId("create-key").click();
   const form = page.getByTestId("key-form");
   await form.getByLabel("Name").fill(fields.name);

@@ -18,7 +18,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   req.on("end", () => {
     if (auth.includes("-limited-")) {
-      reply(res, 429, { error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }, { "retry-after": String(RETRY_AFTER_SECONDS) });
+      reply(
+        res,
+        429,
+        { error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } },
+        { "retry-after": String(RETRY_AFTER_SECONDS) },
+      );
     } else if (auth.includes("-revoked-")) {
       reply(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
     } else {

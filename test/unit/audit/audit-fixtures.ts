@@ -92,9 +92,10 @@ let signerPromise: Promise<NoteSigner> | undefined;
 
 /** The test log signer (fixed seed 1..32) and its verifier key. */
 export async function testSigner(): Promise<NoteSigner> {
-  signerPromise ??= noteKeysFromSeed(ORIGIN_PREFIX, Uint8Array.from({ length: 32 }, (_, i) => i + 1)).then((k) =>
-    parseSignerKey(k.signerKey),
-  );
+  signerPromise ??= noteKeysFromSeed(
+    ORIGIN_PREFIX,
+    Uint8Array.from({ length: 32 }, (_, i) => i + 1),
+  ).then((k) => parseSignerKey(k.signerKey));
   return signerPromise;
 }
 
@@ -130,4 +131,3 @@ export async function reportFor(
     previous,
   });
 }
-

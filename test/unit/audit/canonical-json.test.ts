@@ -2,22 +2,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8 } from "../../../src/lib/bytes";
-import {
-  assertJsonSafe,
-  auditEntrySchema,
-  canonicalEntryBytes,
-  canonicalJson,
-  parseCanonicalEntry,
-} from "../../../src/audit/canonical-json";
+import { assertJsonSafe, auditEntrySchema, canonicalEntryBytes, canonicalJson, parseCanonicalEntry } from "../../../src/audit/canonical-json";
 import { entryFieldsArb, makeEntry } from "./audit-fixtures";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 describe("canonicalJson", () => {
   it("sorts keys by UTF-16 code units and emits no whitespace", () => {
-    expect(canonicalJson({ b: [1, { z: null, a: true }], a: "x", "\u00e9": 0, B: -7 })).toBe(
-      '{"B":-7,"a":"x","b":[1,{"a":true,"z":null}],"é":0}',
-    );
+    expect(canonicalJson({ b: [1, { z: null, a: true }], a: "x", "\u00e9": 0, B: -7 })).toBe('{"B":-7,"a":"x","b":[1,{"a":true,"z":null}],"é":0}');
   });
 
   it("escapes strings as RFC 8785 does", () => {

@@ -8,37 +8,16 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { concatBytes, toHex, utf8 } from "../../../src/lib/bytes";
 import { canonicalEntryBytes, type AuditEntry } from "../../../src/audit/canonical-json";
-import {
-  chainEntry,
-  deriveChainKey,
-  frame,
-  nextChainHash,
-  verifyChain,
-  type ChainRecord,
-} from "../../../src/audit/chain";
+import { chainEntry, deriveChainKey, frame, nextChainHash, verifyChain, type ChainRecord } from "../../../src/audit/chain";
 import { assertCheckpointGrowth, verifyCheckpointExtends } from "../../../src/audit/checkpoint";
 import { consistencyProof } from "../../../src/audit/merkle-store";
 import { verifyReport } from "../../../src/audit/report-verify";
-import {
-  appendToLog,
-  buildLog,
-  checkpointAt,
-  makeEntry,
-  MASTER_SECRET,
-  reportFor,
-  signedCheckpointAt,
-  testSigner,
-  type TestLog,
-} from "./audit-fixtures";
+import { appendToLog, buildLog, checkpointAt, makeEntry, MASTER_SECRET, reportFor, signedCheckpointAt, testSigner, type TestLog } from "./audit-fixtures";
 
 /** The encoding of chain.ts, written again from its doc comment with raw Web Crypto calls. */
 async function specHashes(secret: string, keyId: string, entries: AuditEntry[]): Promise<string[]> {
   const hkdf = await crypto.subtle.importKey("raw", utf8(secret), "HKDF", false, ["deriveBits"]);
-  const k = await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: utf8("keyforge-audit-chain/v1"), info: utf8(keyId) },
-    hkdf,
-    256,
-  );
+  const k = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: utf8("keyforge-audit-chain/v1"), info: utf8(keyId) }, hkdf, 256);
   const mac = await crypto.subtle.importKey("raw", k, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const len = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
   const field = (bytes: Uint8Array) => concatBytes(len(bytes.length), bytes);
@@ -148,9 +127,7 @@ describe("truncation: the limit of a bare chain, closed by checkpoints", () => {
     const signedBefore = await checkpointAt(log, 12);
     const truncated = await buildLog("keyT", 8);
     const afterCut = await checkpointAt(truncated, 8);
-    expect(() => assertCheckpointGrowth(signedBefore, afterCut)).toThrow(
-      expect.objectContaining({ code: "checkpoint_regression" }),
-    );
+    expect(() => assertCheckpointGrowth(signedBefore, afterCut)).toThrow(expect.objectContaining({ code: "checkpoint_regression" }));
     // Truncate and regrow with other entries: same or larger size, but a fork.
     const forked = truncated;
     for (let seq = 9; seq <= 14; seq++) await appendToLog(forked, makeEntry("keyT", seq, { cost_micros: 1 }));
@@ -182,7 +159,21 @@ describe("truncation: the limit of a bare chain, closed by checkpoints", () => {
 
 // ---- mutations ------------------------------------------------------------------------------
 
-const FIELDS = ["v", "key_id", "seq", "ts", "request_id", "model", "provider", "status", "prompt_tokens", "completion_tokens", "cost_micros", "latency_ms", "stream"] as const;
+const FIELDS = [
+  "v",
+  "key_id",
+  "seq",
+  "ts",
+  "request_id",
+  "model",
+  "provider",
+  "status",
+  "prompt_tokens",
+  "completion_tokens",
+  "cost_micros",
+  "latency_ms",
+  "stream",
+] as const;
 
 type Mutation =
   | { kind: "edit"; at: number; field: (typeof FIELDS)[number]; salt: number }

@@ -75,8 +75,7 @@ describe("never sign a checkpoint smaller than one signed before", () => {
   });
 
   it("refuses shrinking, a fork at the same size and another origin", () => {
-    const refused = (next: Checkpoint) =>
-      expect(() => assertCheckpointGrowth(CP, next)).toThrow(expect.objectContaining({ code: "checkpoint_regression" }));
+    const refused = (next: Checkpoint) => expect(() => assertCheckpointGrowth(CP, next)).toThrow(expect.objectContaining({ code: "checkpoint_regression" }));
     refused({ ...CP, size: 41 });
     refused({ ...CP, rootHash: new Uint8Array(32) });
     refused({ ...CP, origin: "keyforge.dev/audit/other" });

@@ -8,13 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { fromBase64, fromHex } from "../../../src/lib/bytes";
 import { AuditError } from "../../../src/audit/errors";
-import {
-  consistencyProofFromLeafHashes,
-  inclusionProofFromLeafHashes,
-  leafHash,
-  verifyConsistency,
-  verifyInclusion,
-} from "../../../src/audit/merkle";
+import { consistencyProofFromLeafHashes, inclusionProofFromLeafHashes, leafHash, verifyConsistency, verifyInclusion } from "../../../src/audit/merkle";
 import { appendLeaf, consistencyProof, inclusionProof } from "../../../src/audit/merkle-store";
 import { MemoryNodeStore } from "./audit-fixtures";
 
@@ -43,10 +37,10 @@ const inclusion = import.meta.glob<InclusionVector>("../../../../shared/vectors/
   eager: true,
   import: "default",
 });
-const consistency = import.meta.glob<ConsistencyVector>(
-  "../../../../shared/vectors/merkle-rfc6962/testdata/consistency/**/*.json",
-  { eager: true, import: "default" },
-);
+const consistency = import.meta.glob<ConsistencyVector>("../../../../shared/vectors/merkle-rfc6962/testdata/consistency/**/*.json", {
+  eager: true,
+  import: "default",
+});
 
 const short = (path: string) => path.slice(VECTORS.length + 1);
 const b64 = (text: string) => fromBase64(text);

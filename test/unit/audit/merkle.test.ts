@@ -17,14 +17,7 @@ import {
   verifyInclusion,
 } from "../../../src/audit/merkle";
 import { rangeProof, rangeProofFromLeafHashes, rootFromRangeProof, verifyRange } from "../../../src/audit/merkle-range";
-import {
-  appendLeaf,
-  consistencyProof,
-  inclusionProof,
-  nodesForAppend,
-  perfectSubtrees,
-  rootAt,
-} from "../../../src/audit/merkle-store";
+import { appendLeaf, consistencyProof, inclusionProof, nodesForAppend, perfectSubtrees, rootAt } from "../../../src/audit/merkle-store";
 import { MemoryNodeStore } from "./audit-fixtures";
 
 // transparency-dev/merkle's reference tree and its roots for sizes 1..8.
@@ -71,7 +64,11 @@ describe("RFC 6962 hashing", () => {
   });
 
   it("decomposes ranges into aligned perfect subtrees", () => {
-    expect(perfectSubtrees(0, 13)).toEqual([{ level: 3, index: 0 }, { level: 2, index: 2 }, { level: 0, index: 12 }]);
+    expect(perfectSubtrees(0, 13)).toEqual([
+      { level: 3, index: 0 },
+      { level: 2, index: 2 },
+      { level: 0, index: 12 },
+    ]);
     expect(perfectSubtrees(3, 13)).toEqual([
       { level: 0, index: 3 },
       { level: 2, index: 1 },
@@ -134,9 +131,7 @@ describe("store-backed tree equals the RFC 6962 definitions", () => {
     const other = await leafHash(utf8("forked"));
     const forked = [...leaves.slice(0, 9), other, ...leaves.slice(10, 20)];
     const proof = await consistencyProofFromLeafHashes(forked, 12);
-    await expect(
-      verifyConsistency(12, 20, proof, await rootAt(store, 12), await rootFromLeafHashes(forked)),
-    ).rejects.toMatchObject({ code: "root_mismatch" });
+    await expect(verifyConsistency(12, 20, proof, await rootAt(store, 12), await rootFromLeafHashes(forked))).rejects.toMatchObject({ code: "root_mismatch" });
   });
 
   it("reads O(log n) nodes per operation", async () => {

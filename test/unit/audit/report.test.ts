@@ -44,7 +44,12 @@ describe("round trip", () => {
   });
 
   it("verifies single-entry, whole-log and no-previous reports", async () => {
-    for (const opts of [{ from: 1, to: 1 }, { from: 11, to: 11 }, { from: 1, to: 11 }, { from: 2, to: 9, size: 9, previousSize: 9 }]) {
+    for (const opts of [
+      { from: 1, to: 1 },
+      { from: 11, to: 11 },
+      { from: 1, to: 11 },
+      { from: 2, to: 9, size: 9, previousSize: 9 },
+    ]) {
       const r = await reportFor(log, opts);
       expect(await failedChecks(r)).toEqual([]);
     }
@@ -85,21 +90,33 @@ describe("tampering", () => {
 
   it.each<[string, (r: AuditReport) => void, string[]]>([
     ["an entry's cost", (r) => void (r.entries[1]!.entry.cost_micros += 1), ["entry seq 5", "range proof"]],
-    ["an entry and its leaf hash", (r) => {
-      r.entries[1]!.entry.model = "gpt-cheap";
-      r.entries[1]!.leaf_hash = r.entries[2]!.leaf_hash;
-    }, ["entry seq 5", "range proof"]],
-    ["a dropped entry", (r) => {
-      r.entries.splice(1, 1);
-      r.range.to_seq -= 1;
-    }, ["entry seq 5", "entry seq 6", "range proof"]],
+    [
+      "an entry and its leaf hash",
+      (r) => {
+        r.entries[1]!.entry.model = "gpt-cheap";
+        r.entries[1]!.leaf_hash = r.entries[2]!.leaf_hash;
+      },
+      ["entry seq 5", "range proof"],
+    ],
+    [
+      "a dropped entry",
+      (r) => {
+        r.entries.splice(1, 1);
+        r.range.to_seq -= 1;
+      },
+      ["entry seq 5", "entry seq 6", "range proof"],
+    ],
     ["two swapped entries", (r) => void ([r.entries[0], r.entries[1]] = [r.entries[1]!, r.entries[0]!]), ["entry seq 4", "entry seq 5", "range proof"]],
     ["a proof hash", (r) => void (r.range_proof.right[0] = "0".repeat(64)), ["range proof"]],
     ["the range", (r) => void (r.range.from_seq = 3), ["range", "entry seq 3", "entry seq 4", "entry seq 5", "entry seq 6"]],
     ["the origin", (r) => void (r.origin = "keyforge.test/audit/other"), ["checkpoint"]],
-    ["the key id", (r) => {
-      r.key_id = "keyX";
-    }, ["checkpoint", "entry seq 4", "entry seq 5", "entry seq 6", "entry seq 7"]],
+    [
+      "the key id",
+      (r) => {
+        r.key_id = "keyX";
+      },
+      ["checkpoint", "entry seq 4", "entry seq 5", "entry seq 6", "entry seq 7"],
+    ],
     ["the consistency proof", (r) => void r.previous!.consistency_proof.pop(), ["consistency"]],
   ])("names the failing check for %s", async (_, mutate, failing) => {
     const r = clone(report);

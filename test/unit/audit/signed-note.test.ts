@@ -1,13 +1,7 @@
 /** C2SP signed notes with Ed25519: the Go known-answer test byte for byte, and strict parsing. */
 import { describe, expect, it } from "vitest";
 import { toBase64 } from "../../../src/lib/bytes";
-import {
-  generateNoteKeys,
-  noteKeysFromSeed,
-  parseSignerKey,
-  parseVerifierKey,
-  type NoteVerifier,
-} from "../../../src/audit/note-keys";
+import { generateNoteKeys, noteKeysFromSeed, parseSignerKey, parseVerifierKey, type NoteVerifier } from "../../../src/audit/note-keys";
 import { openNote, signNote } from "../../../src/audit/signed-note";
 import { KAT_SIGNER, KAT_VERIFIER } from "./audit-fixtures";
 

@@ -40,13 +40,22 @@ describe("admission decision", () => {
   it("counts used and reserved against the quota and the cap, exactly at the edge", () => {
     const policy = { ...open, monthlyTokenQuota: 1000, spendCapMicros: 10_000 };
     expect(decideAdmission(policy, { tokens: 800, spendMicros: 0 }, { tokens: 90, spendMicros: 0 }, rate, input, NOW).ok).toBe(true);
-    expect(decideAdmission(policy, { tokens: 800, spendMicros: 0 }, { tokens: 91, spendMicros: 0 }, rate, input, NOW)).toMatchObject({ ok: false, code: "quota_exceeded" });
+    expect(decideAdmission(policy, { tokens: 800, spendMicros: 0 }, { tokens: 91, spendMicros: 0 }, rate, input, NOW)).toMatchObject({
+      ok: false,
+      code: "quota_exceeded",
+    });
     expect(decideAdmission(policy, { tokens: 0, spendMicros: 9_000 }, { tokens: 0, spendMicros: 790 }, rate, input, NOW).ok).toBe(true);
-    expect(decideAdmission(policy, { tokens: 0, spendMicros: 9_000 }, { tokens: 0, spendMicros: 791 }, rate, input, NOW)).toMatchObject({ ok: false, code: "spend_cap_exceeded" });
+    expect(decideAdmission(policy, { tokens: 0, spendMicros: 9_000 }, { tokens: 0, spendMicros: 791 }, rate, input, NOW)).toMatchObject({
+      ok: false,
+      code: "spend_cap_exceeded",
+    });
   });
 
   it("refuses an unpriced model on a key with a spend cap", () => {
-    expect(decideAdmission({ ...open, spendCapMicros: 5 }, zero, zero, rate, { ...input, price: null }, NOW)).toMatchObject({ ok: false, code: "model_not_allowed" });
+    expect(decideAdmission({ ...open, spendCapMicros: 5 }, zero, zero, rate, { ...input, price: null }, NOW)).toMatchObject({
+      ok: false,
+      code: "model_not_allowed",
+    });
   });
 
   it("reports rate-limit state and a retry time when RPM is exhausted", () => {
@@ -91,7 +100,12 @@ describe("billing period", () => {
 
 describe("glob matching", () => {
   const reference = (pattern: string, name: string) =>
-    new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(name);
+    new RegExp(
+      `^${pattern
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    ).test(name);
 
   it("agrees with the regular-expression definition (property)", () => {
     fc.assert(

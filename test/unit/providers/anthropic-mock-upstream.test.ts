@@ -120,7 +120,9 @@ describe("anthropic adapter ⇄ mock upstream", () => {
     expect(body.choices[0]!.finish_reason).toBe("stop");
 
     const streamed = await stream({ ...request, stream: true }, context({ stream: true }));
-    const deltas = streamed.frames.slice(0, -1).map((f) => (payload(f) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> }).choices[0]!);
+    const deltas = streamed.frames
+      .slice(0, -1)
+      .map((f) => (payload(f) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> }).choices[0]!);
     expect(deltas.map((d) => d.delta.content ?? "").join("")).toBe('{"echo":"hi"}');
     expect(deltas.at(-1)!.finish_reason).toBe("stop");
   });
@@ -140,7 +142,13 @@ describe("anthropic adapter ⇄ mock upstream", () => {
     const { frames, failed, translator } = await stream({ model: "m", stream: true, tools: TOOLS, messages: [{ role: "user", content: "Rome?" }] }, ctx);
     expect(failed).toBe(false);
     expect(frames.at(-1)).toBe("data: [DONE]\n\n");
-    type Chunk = { choices: Array<{ delta: { content?: string; tool_calls?: Array<{ index: number; id?: string; function?: { arguments?: string } }> }; finish_reason: string | null }>; usage?: unknown };
+    type Chunk = {
+      choices: Array<{
+        delta: { content?: string; tool_calls?: Array<{ index: number; id?: string; function?: { arguments?: string } }> };
+        finish_reason: string | null;
+      }>;
+      usage?: unknown;
+    };
     const chunks = frames.slice(0, -1).map((f) => payload(f) as Chunk);
     const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(new Set(calls.map((c) => c.index))).toStrictEqual(new Set([0]));
@@ -189,15 +197,27 @@ describe("anthropic adapter ⇄ mock upstream", () => {
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
     expect(res.headers.get("request-id")).toMatch(/^req_/);
-    expect(anthropicAdapter.classifyError(res.status, res.headers, text)).toStrictEqual({ kind: "auth", retryAfterMs: null, upstreamType: "authentication_error" });
+    expect(anthropicAdapter.classifyError(res.status, res.headers, text)).toStrictEqual({
+      kind: "auth",
+      retryAfterMs: null,
+      upstreamType: "authentication_error",
+    });
   });
 
   it("requires anthropic-version and max_tokens like the real API", async () => {
     const url = `${env.ANTHROPIC_BASE_URL}/v1/messages`;
     const headers = { "x-api-key": uniqueKey("sk-ant-"), "content-type": "application/json" };
-    const noVersion = await fetch(url, { method: "POST", headers, body: JSON.stringify({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
+    const noVersion = await fetch(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+    });
     expect(noVersion.status).toBe(400);
-    const noMax = await fetch(url, { method: "POST", headers: { ...headers, "anthropic-version": "2023-06-01" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] }) });
+    const noMax = await fetch(url, {
+      method: "POST",
+      headers: { ...headers, "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] }),
+    });
     expect(noMax.status).toBe(400);
     expect(await noMax.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" }, request_id: expect.stringMatching(/^req_/) });
   });

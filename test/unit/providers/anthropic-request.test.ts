@@ -60,7 +60,10 @@ describe("anthropic request rejections", () => {
     },
     {
       what: "an unsupported content part",
-      request: user([{ type: "text", text: "x" }, { type: "input_audio", input_audio: { data: "AAA", format: "wav" } }]),
+      request: user([
+        { type: "text", text: "x" },
+        { type: "input_audio", input_audio: { data: "AAA", format: "wav" } },
+      ]),
       param: "messages[0].content[1].type",
     },
     {

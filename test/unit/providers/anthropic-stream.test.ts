@@ -4,8 +4,7 @@ import { ERROR_STREAM, JSON_MODE_STREAM, TEXT_STREAM, TOOLS_STREAM } from "../..
 import { CREATED, payload, runStream, testContext } from "./support";
 
 const MODEL = "claude-sonnet-4-6";
-const ERROR_FRAME =
-  'data: {"error":{"message":"The provider failed mid-stream.","type":"api_error","param":null,"code":"upstream_error"}}\n\n';
+const ERROR_FRAME = 'data: {"error":{"message":"The provider failed mid-stream.","type":"api_error","param":null,"code":"upstream_error"}}\n\n';
 
 /** The OpenAI chunk every translated event should become (usage: null only when include_usage). */
 function chunk(id: string, delta: Record<string, unknown>, finish: string | null = null, includeUsage = false) {

@@ -72,7 +72,11 @@ describe("gemini adapter ⇄ mock upstream", () => {
     expect(round1.body.choices[0]!.finish_reason).toBe("tool_calls");
     expect(message.content).toBeNull();
     expect(message.tool_calls).toStrictEqual([
-      { id: `call_${round1.body.id.slice("chatcmpl-".length)}_0`, type: "function", function: { name: "get_weather", arguments: '{"input":"Weather in Paris?"}' } },
+      {
+        id: `call_${round1.body.id.slice("chatcmpl-".length)}_0`,
+        type: "function",
+        function: { name: "get_weather", arguments: '{"input":"Weather in Paris?"}' },
+      },
     ]);
 
     messages.push({ role: "assistant", content: null, tool_calls: message.tool_calls });
@@ -132,7 +136,11 @@ describe("gemini adapter ⇄ mock upstream", () => {
 
   it("answers JSON mode with JSON (schema sample for json_schema, echo object for json_object)", async () => {
     const schema = { type: "object", properties: { summary: { type: "string" }, ok: { type: "boolean" } } };
-    const viaSchema = await complete({ model: "m", response_format: { type: "json_schema", json_schema: { name: "s", schema } }, messages: [{ role: "user", content: "x" }] });
+    const viaSchema = await complete({
+      model: "m",
+      response_format: { type: "json_schema", json_schema: { name: "s", schema } },
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(JSON.parse(viaSchema.body.choices[0]!.message.content!)).toStrictEqual({ summary: "mock", ok: false });
     const viaObject = await complete({ model: "m", response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] });
     expect(viaObject.body.choices[0]!.message.content).toBe('{"echo":"hi"}');
@@ -148,7 +156,9 @@ describe("gemini adapter ⇄ mock upstream", () => {
 
   it("turns a blocked prompt into an empty content_filter answer", async () => {
     const { body } = await complete({ model: "m", messages: [{ role: "user", content: "MOCK_BLOCK this" }] });
-    expect(body.choices).toStrictEqual([{ index: 0, message: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: "content_filter" }]);
+    expect(body.choices).toStrictEqual([
+      { index: 0, message: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: "content_filter" },
+    ]);
   });
 
   it("answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID, classified as auth", async () => {

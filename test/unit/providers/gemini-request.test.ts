@@ -52,9 +52,7 @@ describe("gemini request envelope", () => {
   });
 
   it("accepts a model named with the models/ resource prefix", () => {
-    expect(build(hi, { model: "models/gemini-2.5-pro" }).url).toBe(
-      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent",
-    );
+    expect(build(hi, { model: "models/gemini-2.5-pro" }).url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent");
   });
 });
 
@@ -63,7 +61,13 @@ describe("gemini request rejections", () => {
   it.each([
     {
       what: "a tool message whose tool_call_id no assistant tool call has",
-      request: { model: "m", messages: [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "call_missing", content: "r" }] },
+      request: {
+        model: "m",
+        messages: [
+          { role: "user", content: "x" },
+          { role: "tool", tool_call_id: "call_missing", content: "r" },
+        ],
+      },
       param: "messages[1].tool_call_id",
     },
     {

@@ -4,8 +4,7 @@ import { BLOCKED_STREAM, ERROR_STREAM, TEXT_STREAM, TOOLS_STREAM, TWO_CANDIDATES
 import { CREATED, payload, runStream, testContext } from "./support";
 
 const MODEL = "gemini-2.5-flash";
-const ERROR_FRAME =
-  'data: {"error":{"message":"The provider failed mid-stream.","type":"api_error","param":null,"code":"upstream_error"}}\n\n';
+const ERROR_FRAME = 'data: {"error":{"message":"The provider failed mid-stream.","type":"api_error","param":null,"code":"upstream_error"}}\n\n';
 
 function chunk(id: string, delta: Record<string, unknown>, finish: string | null = null, includeUsage = false, index = 0) {
   return {
@@ -73,7 +72,9 @@ describe("gemini stream translation", () => {
       .slice(0, -1)
       .flatMap((f) => (payload(f) as { choices: Array<{ delta: { tool_calls?: Array<{ id: string }> } }> }).choices[0]!.delta.tool_calls ?? [])
       .map((c) => c.id);
-    const events = TOOLS_STREAM.split("\r\n\r\n").filter(Boolean).map((e) => JSON.parse(e.slice(6)));
+    const events = TOOLS_STREAM.split("\r\n\r\n")
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.slice(6)));
     const parts = events.flatMap((e) => e.candidates[0].content.parts);
     const buffered = geminiAdapter.parseResponse(
       { candidates: [{ content: { parts }, finishReason: "STOP" }], responseId: "resp_A1" },

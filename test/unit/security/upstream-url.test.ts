@@ -9,8 +9,15 @@ const insecure = { allowInsecure: true };
 
 /** [network, prefix length]: loopback, RFC 1918, link-local (metadata), CGNAT, "this network", multicast, broadcast. */
 const PRIVATE_V4: Array<[number, number]> = [
-  [0x7f000000, 8], [0x0a000000, 8], [0xac100000, 12], [0xc0a80000, 16], [0xa9fe0000, 16],
-  [0x64400000, 10], [0x00000000, 8], [0xe0000000, 4], [0xffffffff, 32],
+  [0x7f000000, 8],
+  [0x0a000000, 8],
+  [0xac100000, 12],
+  [0xc0a80000, 16],
+  [0xa9fe0000, 16],
+  [0x64400000, 10],
+  [0x00000000, 8],
+  [0xe0000000, 4],
+  [0xffffffff, 32],
 ];
 
 const privateV4 = fc
@@ -33,8 +40,7 @@ const encodeNumber = (n: number) =>
 const encodeV4 = (ip: number) =>
   fc.tuple(fc.constantFrom(4, 3, 2, 1), fc.boolean(), fc.boolean()).chain(([parts, trailingDot, percent]) => {
     const b = [24, 16, 8, 0].map((s) => (ip >>> s) & 0xff);
-    const numbers =
-      parts === 4 ? b : parts === 3 ? [b[0]!, b[1]!, (b[2]! << 8) | b[3]!] : parts === 2 ? [b[0]!, (ip & 0xffffff) >>> 0] : [ip];
+    const numbers = parts === 4 ? b : parts === 3 ? [b[0]!, b[1]!, (b[2]! << 8) | b[3]!] : parts === 2 ? [b[0]!, (ip & 0xffffff) >>> 0] : [ip];
     return fc.tuple(...numbers.map(encodeNumber)).map((spelled) => {
       let host = spelled.join(".") + (trailingDot ? "." : "");
       // Percent-encoded digits are decoded by the parser before the IPv4 check.
@@ -44,7 +50,12 @@ const encodeV4 = (ip: number) =>
   });
 
 const urlAround = (host: string) =>
-  fc.tuple(fc.constantFrom("https", "http", "HTTPS"), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.constantFrom("", "/", "/v1", "/a/b/"))
+  fc
+    .tuple(
+      fc.constantFrom("https", "http", "HTTPS"),
+      fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+      fc.constantFrom("", "/", "/v1", "/a/b/"),
+    )
     .map(([scheme, port, path]) => `${scheme}://${host}${port === undefined ? "" : `:${port}`}${path}`);
 
 // ---------- IPv6 ----------
@@ -56,7 +67,8 @@ const privateV6: fc.Arbitrary<number[]> = fc.oneof(
   privateV4.map((v4) => [0, 0, 0, 0, 0, 0xffff, v4 >>> 16, v4 & 0xffff]), // ::ffff:a.b.c.d
   privateV4.map((v4) => [0x64, 0xff9b, 0, 0, 0, 0, v4 >>> 16, v4 & 0xffff]), // NAT64
   privateV4.map((v4) => [0x2002, v4 >>> 16, v4 & 0xffff, 0, 0, 0, 0, 1]), // 6to4
-  fc.tuple(fc.constantFrom(0xfe80, 0xfebf, 0xfc00, 0xfdff, 0xfec0, 0xff02), fc.array(fc.nat({ max: 0xffff }), { minLength: 7, maxLength: 7 }))
+  fc
+    .tuple(fc.constantFrom(0xfe80, 0xfebf, 0xfc00, 0xfdff, 0xfec0, 0xff02), fc.array(fc.nat({ max: 0xffff }), { minLength: 7, maxLength: 7 }))
     .map(([first, rest]) => [first, ...rest]),
 );
 
@@ -76,13 +88,16 @@ const encodeV6 = (groups: number[]) =>
 describe("checkUpstreamBaseUrl: IP literals", () => {
   it("rejects every generated spelling of a private, loopback or special IPv4 address", () => {
     fc.assert(
-      fc.property(privateV4.chain((ip) => fc.tuple(fc.constant(ip), encodeV4(ip).chain(urlAround))), ([ip, url]) => {
-        // The generator is only meaningful if the URL parser reads the spelling as this address.
-        expect(new URL(url).hostname).toBe(dotted(ip));
-        expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
-        const loopback = ip >>> 24 === 127;
-        expect(checkUpstreamBaseUrl(url, insecure).ok).toBe(loopback);
-      }),
+      fc.property(
+        privateV4.chain((ip) => fc.tuple(fc.constant(ip), encodeV4(ip).chain(urlAround))),
+        ([ip, url]) => {
+          // The generator is only meaningful if the URL parser reads the spelling as this address.
+          expect(new URL(url).hostname).toBe(dotted(ip));
+          expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
+          const loopback = ip >>> 24 === 127;
+          expect(checkUpstreamBaseUrl(url, insecure).ok).toBe(loopback);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -98,19 +113,33 @@ describe("checkUpstreamBaseUrl: IP literals", () => {
 
   it("rejects every generated spelling of a private, loopback or special IPv6 address", () => {
     fc.assert(
-      fc.property(privateV6.chain((g) => fc.tuple(fc.constant(g), encodeV6(g).chain(urlAround))), ([groups, url]) => {
-        expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
-        const isLoopback = groups.join(",") === "0,0,0,0,0,0,0,1";
-        expect(checkUpstreamBaseUrl(url, insecure).ok).toBe(isLoopback);
-      }),
+      fc.property(
+        privateV6.chain((g) => fc.tuple(fc.constant(g), encodeV6(g).chain(urlAround))),
+        ([groups, url]) => {
+          expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
+          const isLoopback = groups.join(",") === "0,0,0,0,0,0,0,1";
+          expect(checkUpstreamBaseUrl(url, insecure).ok).toBe(isLoopback);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it.each([
-    "https://127.0.0.1", "https://2130706433", "https://0x7f.1", "https://0177.0.0.1", "https://127.1", "https://0x7f000001",
-    "https://169.254.169.254/latest", "https://[::1]", "https://[::ffff:127.0.0.1]", "https://[::ffff:7f00:1]",
-    "https://[0:0:0:0:0:0:0:1]", "https://[fe80::1%25eth0]", "https://8.8.8.8", "https://%31%32%37.0.0.1",
+    "https://127.0.0.1",
+    "https://2130706433",
+    "https://0x7f.1",
+    "https://0177.0.0.1",
+    "https://127.1",
+    "https://0x7f000001",
+    "https://169.254.169.254/latest",
+    "https://[::1]",
+    "https://[::ffff:127.0.0.1]",
+    "https://[::ffff:7f00:1]",
+    "https://[0:0:0:0:0:0:0:1]",
+    "https://[fe80::1%25eth0]",
+    "https://8.8.8.8",
+    "https://%31%32%37.0.0.1",
   ])("rejects %s", (url) => {
     expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
   });
@@ -125,15 +154,27 @@ describe("checkUpstreamBaseUrl: host names", () => {
     .filter((h) => !/(^|\.)(nip\.io|sslip\.io|xip\.io|localtest\.me|lvh\.me|vcap\.me|traefik\.me|lacolhost\.com)$/.test(h));
 
   it("accepts generated public host names over https and normalises them", () => {
-    const path = fc.array(fc.stringMatching(/^[a-zA-Z0-9._~-]{1,8}$/).filter((s) => s !== "." && s !== ".."), { maxLength: 3 });
+    const path = fc.array(
+      fc.stringMatching(/^[a-zA-Z0-9._~-]{1,8}$/).filter((s) => s !== "." && s !== ".."),
+      { maxLength: 3 },
+    );
     fc.assert(
-      fc.property(publicHost, fc.boolean(), fc.option(fc.integer({ min: 1, max: 65535 }).filter((p) => p !== 443), { nil: undefined }), path, fc.boolean(),
+      fc.property(
+        publicHost,
+        fc.boolean(),
+        fc.option(
+          fc.integer({ min: 1, max: 65535 }).filter((p) => p !== 443),
+          { nil: undefined },
+        ),
+        path,
+        fc.boolean(),
         (host, upper, port, segments, slash) => {
           const pathText = segments.map((s) => `/${s}`).join("") + (slash ? "/" : "");
           const input = `https://${upper ? host.toUpperCase() : host}${port === undefined ? "" : `:${port}`}${pathText}`;
           const result = checkUpstreamBaseUrl(input, strict);
           expect(result).toEqual({ ok: true, url: `https://${host}${port === undefined ? "" : `:${port}`}${segments.map((s) => `/${s}`).join("")}` });
-        }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -151,11 +192,29 @@ describe("checkUpstreamBaseUrl: host names", () => {
   });
 
   it.each([
-    "https://localhost", "https://LOCALHOST.", "https://api.localhost", "https://metadata.google.internal/computeMetadata/v1",
-    "https://foo.internal", "https://printer.local", "https://intranet", "https://127.0.0.1.nip.io", "https://x.home.arpa",
-    "https://api.example.com/v1?x=1", "https://api.example.com/v1#frag", "https://api.example.com/v1?", "ftp://api.example.com",
-    "http://api.example.com", "https://api.exa mple.com", "https://api.exämple.com", "https:/api.example.com", "//api.example.com",
-    "https://api_x.example.com", "https://-a.example.com", "https://api.example.com\\@evil.com", "", "not a url",
+    "https://localhost",
+    "https://LOCALHOST.",
+    "https://api.localhost",
+    "https://metadata.google.internal/computeMetadata/v1",
+    "https://foo.internal",
+    "https://printer.local",
+    "https://intranet",
+    "https://127.0.0.1.nip.io",
+    "https://x.home.arpa",
+    "https://api.example.com/v1?x=1",
+    "https://api.example.com/v1#frag",
+    "https://api.example.com/v1?",
+    "ftp://api.example.com",
+    "http://api.example.com",
+    "https://api.exa mple.com",
+    "https://api.exämple.com",
+    "https:/api.example.com",
+    "//api.example.com",
+    "https://api_x.example.com",
+    "https://-a.example.com",
+    "https://api.example.com\\@evil.com",
+    "",
+    "not a url",
   ])("rejects %s", (url) => {
     expect(checkUpstreamBaseUrl(url, strict).ok).toBe(false);
   });
