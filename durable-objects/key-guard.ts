@@ -276,7 +276,10 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private scheduleAlarm(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
+    // `at` is on the object's clock; the runtime fires alarms on the wall clock. Scheduling by delay
+    // keeps a driven clock (tests) from setting an alarm in the wall-clock past, which would fire,
+    // find nothing due on the driven clock, reschedule in the past and spin forever.
+    void this.ctx.storage.setAlarm(Date.now() + Math.max(0, at - this.now()));
   }
 
   private async ensureRecord(keyId: string): Promise<KeyRecord | null> {

@@ -1,40 +1,19 @@
-import type { KeyGuard } from "../durable-objects/key-guard";
-import type { ProviderPool } from "../durable-objects/provider-pool";
-
+/**
+ * The Worker's bindings, vars and required secrets are generated from wrangler.toml and
+ * .dev.vars.example by `npm run types` into worker-configuration.d.ts (CI fails on drift). Only
+ * the secrets a deployment may leave unset are declared here: wrangler types cannot mark a secret
+ * optional, and code must handle their absence.
+ */
 declare global {
   namespace Cloudflare {
     interface Env {
-      DB: D1Database;
-      KEY_GUARD: DurableObjectNamespace<KeyGuard>;
-      PROVIDER_POOL: DurableObjectNamespace<ProviderPool>;
-      /** The dashboard's static files (wrangler.toml [assets]); absent when no assets are deployed. */
-      ASSETS?: Fetcher;
-
-      OPENAI_BASE_URL: string;
-      ANTHROPIC_BASE_URL: string;
-      GEMINI_BASE_URL: string;
-      /** "on" enables the built-in mock provider (local dev and tests only). */
-      KEYFORGE_MOCK_PROVIDER?: string;
-      /** Maximum request body size in bytes (default 2 MiB). */
-      MAX_BODY_BYTES?: string;
-      /** Milliseconds to wait for upstream response headers (default 60000). */
-      UPSTREAM_TIMEOUT_MS?: string;
-      /** Ms between a settle and its hourly usage rollup reaching D1 (default 60000). */
-      ROLLUP_FLUSH_MS?: string;
-      /** Origins (comma-separated) of a dashboard hosted elsewhere (e.g. Pages) allowed to call /admin/v1. */
-      DASHBOARD_ORIGINS?: string;
-      /** "on" lets custom providers use http: and loopback hosts (local dev and tests only). */
-      ALLOW_INSECURE_UPSTREAMS?: string;
-      /** Checkpoint origin prefix, `<prefix>/<key id>` (default "keyforge.dev/audit"). Never change it once checkpoints exist. */
-      AUDIT_ORIGIN_PREFIX?: string;
-      /** Minimum ms between two signed checkpoints of one key (default 60000). */
-      AUDIT_CHECKPOINT_MS?: string;
-
-      ADMIN_TOKEN: string;
-      KEY_PEPPER: string;
+      /** "v1:<base64 32 bytes>[,v2:…]" AES-256 key-encryption keys for provider keys; the last is active. */
       VAULT_KEKS?: string;
+      /** Master secret for the per-key audit chain keys (HKDF). */
       AUDIT_HMAC_SECRET?: string;
+      /** "<name>:<base64 Ed25519 seed>[,…]" checkpoint signing keys; the last is active. */
       AUDIT_SIGNING_KEYS?: string;
+      /** Env provider keys: a pool of one each, used when no pooled key is stored. */
       OPENAI_API_KEY?: string;
       ANTHROPIC_API_KEY?: string;
       GEMINI_API_KEY?: string;
@@ -49,11 +28,3 @@ export type AppEnv = {
   Bindings: Env;
   Variables: { requestId: string };
 };
-
-declare global {
-  namespace Cloudflare {
-    interface GlobalProps {
-      mainModule: typeof import("./index");
-    }
-  }
-}

@@ -7,6 +7,7 @@ import { parseVerifierKey } from "../src/audit/note-keys";
 import { utf8 } from "../src/lib/bytes";
 import { allEntries, publishedKeys, verifyAudit, waitForEntries } from "./support/audit";
 import { chat, createKey } from "./support/gateway";
+import { testNow } from "./support/clock";
 import { guardOf, setClock, sqlRows } from "./support/key-guard";
 
 /**
@@ -39,7 +40,7 @@ describe("audit under load", () => {
     expect(verification.head).toEqual({ seq: N, hash: entries.at(-1)!.hash });
 
     // The alarm signs once the interval (60 s by default) has passed since the log grew.
-    await setClock(key.id, Date.now() + 61_000);
+    await setClock(key.id, testNow() + 61_000);
     expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
     const [stored] = await sqlRows<{ size: number; note: string }>(key.id, "select size, note from audit_checkpoints order by size desc limit 1");
     expect(stored!.size).toBe(N);

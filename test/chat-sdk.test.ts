@@ -45,6 +45,7 @@ describe("the official openai SDK against the gateway", () => {
   });
 
   it("proxies an OpenAI-compatible upstream: buffered, streamed and tool calls", async () => {
+    // Only this file's namespace of the mock is cleared (see test/mocks/upstreams.ts).
     await mockUpstream.reset();
     const { key } = await createKey();
     const client = sdk(key);

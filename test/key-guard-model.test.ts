@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { RESERVATION_TTL_MS } from "../durable-objects/key-guard";
 import { loadKeyRecord } from "../src/keys/catalogue";
 import { createKey } from "./support/gateway";
+import { testNow } from "./support/clock";
 import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
 
 /**
@@ -161,7 +162,7 @@ describe("KeyGuard model-based", () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 25 }), async (cmds) => {
         const key = await createKey({ spend_cap_usd: 0.002, monthly_token_quota: 1200 });
-        const now = Date.UTC(2026, 5, 15);
+        const now = testNow();
         await setClock(key.id, now);
         const model: Model = { open: [], closed: new Set(), next: 0, now, revoked: false, capMicros: 2000, quota: 1200 };
         await fc.asyncModelRun(() => ({ model, real: { key } }), cmds);

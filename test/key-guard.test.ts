@@ -2,6 +2,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RESERVATION_TTL_MS } from "../durable-objects/key-guard";
 import { admin, chat, createKey } from "./support/gateway";
+import { monthStart, testNow } from "./support/clock";
 import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
 
 type Ledger = { tokens: number; spend_micros: number; requests: number };
@@ -63,7 +64,7 @@ async function waitForSettled(id: string, n: number) {
 describe("KeyGuard: RPM", () => {
   it("a burst of rpm + 10 admits exactly rpm, the rest 429 with Retry-After; after the window it works again", async () => {
     const key = await createKey({ rpm: 5 });
-    const t0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+    const t0 = testNow();
     await setClock(key.id, t0);
     const body = { model: "mock/echo", messages: [{ role: "user", content: "hi" }] };
     const responses = [];
@@ -122,7 +123,8 @@ describe("KeyGuard: changes while requests are in flight", () => {
 describe("KeyGuard: faults", () => {
   it("DO evicted between admit and settle: the reservation survives and the alarm charges it", async () => {
     const key = await createKey();
-    const t0 = Date.now();
+    const t0 = testNow();
+    await setClock(key.id, t0);
     expect((await guardOf(key.id).admit(await admitRequest(key, "orphan"))).ok).toBe(true);
     await abortAllDurableObjects();
     // A fresh instance: it reloads the reservation from storage.
@@ -142,14 +144,17 @@ describe("KeyGuard: faults", () => {
   it("monthly counters roll over at the UTC month boundary", async () => {
     const key = await createKey({ monthly_token_quota: 150 });
     const stub = guardOf(key.id);
-    await setClock(key.id, Date.UTC(2027, 0, 31, 23, 59, 0));
+    // A month boundary a little ahead of the clock base, whatever day the suite runs on.
+    const boundary = monthStart(testNow(), 2);
+    const before = new Date(boundary - 1).toISOString().slice(0, 7);
+    await setClock(key.id, boundary - 60_000);
     expect((await stub.admit(await admitRequest(key, "jan"))).ok).toBe(true);
     expect(await stub.admit(await admitRequest(key, "jan-2"))).toMatchObject({ ok: false, code: "quota_exceeded" });
     await stub.settle({ requestId: "jan", status: 200, promptTokens: 50, completionTokens: 50, costMicros: 150, latencyMs: 1 });
-    await setClock(key.id, Date.UTC(2027, 1, 1, 0, 0, 1));
+    await setClock(key.id, boundary + 1_000);
     expect((await stub.admit(await admitRequest(key, "feb"))).ok).toBe(true);
     const ledgers = await sqlRows<{ period: string; tokens: number }>(key.id, "select period, tokens from ledger order by period");
-    expect(ledgers).toEqual([{ period: "2027-01", tokens: 100 }]);
+    expect(ledgers).toEqual([{ period: before, tokens: 100 }]);
   });
 });
 

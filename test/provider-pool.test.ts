@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_COOLDOWN_MS } from "../src/pool/cooldown";
+import { testNow } from "./support/clock";
 import { candidateKeys, reportAuthFailure, reportRateLimited } from "../src/pool/key-pool";
 import type { PoolSnapshot } from "../src/pool/types";
 import { Vault } from "../src/vault/vault";
@@ -36,7 +37,7 @@ async function insertKeys(provider: string, keys: SeedKey[]): Promise<void> {
 /** A pool whose clock the test moves by hand (no sleeps): `clock.t` is the DO's `now()`. */
 async function poolWithClock(provider: string) {
   const stub = env.PROVIDER_POOL.getByName(provider);
-  const clock = { t: 1_900_000_000_000 };
+  const clock = { t: testNow() };
   await runInDurableObject(stub, (instance) => {
     instance.now = () => clock.t;
   });

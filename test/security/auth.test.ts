@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { checksumOf, generateToken } from "../../src/keys/token";
 import { admin, BASE, createKey, type CreatedKey, gatewayFetch } from "../support/gateway";
 import { REQUEST_ID } from "../support/fuzz";
+import { testNow } from "../support/clock";
 import { setClock, sqlRows } from "../support/key-guard";
 import { adminRoutes, agentRoutes, fillPath, label, type RouteInfo } from "../support/routes";
 import { TEST_SECRETS } from "../support/test-secrets";
@@ -24,7 +25,7 @@ beforeAll(async () => {
   expect((await admin(`/keys/${revoked.id}/revoke`, { method: "POST" })).status).toBe(200);
   // Expiry: a few seconds ahead, then the key's KeyGuard clock moves past it (no sleeping).
   expired = await createKey({ name: "auth-expired", expires_at: Math.floor(Date.now() / 1000) + 5 });
-  await setClock(expired.id, Date.now() + 60_000);
+  await setClock(expired.id, testNow() + 60_000);
 }, 60_000);
 
 /** A request to a route: real ids in the path and a plausible body, so only the credential is wrong. */

@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 /**
- * transparency-dev/merkle's RFC 6962 proof vectors (shared/vectors/merkle-rfc6962, Apache-2.0):
+ * transparency-dev/merkle's RFC 6962 proof vectors (test/vectors/merkle-rfc6962, Apache-2.0, vendored):
  * every happy path verifies, every `wantErr` case is rejected with an AuditError, and the
  * happy-path proofs are exactly what our generators (naive and store-backed) produce for the
  * same tree. Loaded through Vite because workerd tests cannot read the filesystem.
@@ -32,12 +32,12 @@ interface ConsistencyVector {
   wantErr: boolean;
 }
 
-const VECTORS = "../../../../shared/vectors/merkle-rfc6962/testdata";
-const inclusion = import.meta.glob<InclusionVector>("../../../../shared/vectors/merkle-rfc6962/testdata/inclusion/**/*.json", {
+const VECTORS = "../../vectors/merkle-rfc6962/testdata";
+const inclusion = import.meta.glob<InclusionVector>("../../vectors/merkle-rfc6962/testdata/inclusion/**/*.json", {
   eager: true,
   import: "default",
 });
-const consistency = import.meta.glob<ConsistencyVector>("../../../../shared/vectors/merkle-rfc6962/testdata/consistency/**/*.json", {
+const consistency = import.meta.glob<ConsistencyVector>("../../vectors/merkle-rfc6962/testdata/consistency/**/*.json", {
   eager: true,
   import: "default",
 });

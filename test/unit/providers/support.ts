@@ -54,9 +54,9 @@ export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   return pieces;
 }
 
-/** The mock upstreams' control API lives at the root of the mock server. */
+/** The mock upstreams' control API lives beside the providers, under the test file's namespace. */
 export function mockControlUrl(baseUrl: string, route: string): string {
-  return new URL(`/_mock/${route}`, baseUrl).toString();
+  return `${baseUrl.replace(/\/(openai\/v1|anthropic|gemini)\/?$/, "")}/_mock/${route}`;
 }
 
 export async function scriptMock(baseUrl: string, script: Record<string, unknown>): Promise<void> {

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { chatCompletionRequestSchema } from "../../../src/openai/schema";
-import type { ChatCompletion } from "../../../src/openai/types";
-import { geminiAdapter } from "../../../src/providers/gemini";
-import type { AdapterContext } from "../../../src/providers/types";
-import { SseTranslation } from "../../../src/proxy/sse-translation";
-import { mockControlUrl, payload, scriptMock, testContext, uniqueKey } from "./support";
+import { chatCompletionRequestSchema } from "../../src/openai/schema";
+import type { ChatCompletion } from "../../src/openai/types";
+import { geminiAdapter } from "../../src/providers/gemini";
+import type { AdapterContext } from "../../src/providers/types";
+import { SseTranslation } from "../../src/proxy/sse-translation";
+import { mockControlUrl, payload, scriptMock, testContext, uniqueKey } from "../unit/providers/support";
 
 /**
  * The adapter against the mock Gemini upstream (test/mocks/gemini-upstream.ts) over real HTTP,
