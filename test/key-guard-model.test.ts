@@ -118,11 +118,14 @@ class Expire implements fc.AsyncCommand<Model, Real> {
   toString = () => "expire-all";
 }
 
+/** Versions of the records pushed below: a KeyGuard applies only a newer version than it holds. */
+let pushes = 1_000;
+
 class Revoke implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => !m.revoked;
   async run(m: Model, r: Real) {
     const record = (await loadKeyRecord(env.DB, r.key.id))!;
-    await guardOf(r.key.id).configure({ ...record, revokedAt: m.now });
+    await guardOf(r.key.id).configure({ ...record, revokedAt: m.now, version: ++pushes });
     m.revoked = true;
     await invariants(m, r);
   }
@@ -144,7 +147,13 @@ class ChangePolicy implements fc.AsyncCommand<Model, Real> {
     // A cap can shrink, but never below what is already spent (that would make the invariant vacuous).
     m.capMicros = Math.max(this.capMicros, (spent!.spend ?? 0) + m.open.reduce((s, o) => s + o.costMicros, 0));
     m.quota = Math.max(this.quota, (spent!.tokens ?? 0) + m.open.reduce((s, o) => s + o.tokens, 0));
-    await guardOf(r.key.id).configure({ ...record, revokedAt: m.revoked ? m.now : null, spendCapMicros: m.capMicros, monthlyTokenQuota: m.quota });
+    await guardOf(r.key.id).configure({
+      ...record,
+      revokedAt: m.revoked ? m.now : null,
+      spendCapMicros: m.capMicros,
+      monthlyTokenQuota: m.quota,
+      version: ++pushes,
+    });
     await invariants(m, r);
   }
   toString = () => `policy(cap=${this.capMicros}, quota=${this.quota})`;

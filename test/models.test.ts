@@ -11,7 +11,16 @@ describe("GET /v1/models", () => {
 
     const narrow = await createKey({ models: ["gpt-4o*", "google/*"] });
     const narrowIds = (await sdk(narrow.key).models.list()).data.map((m) => m.id).sort();
-    expect(narrowIds).toEqual(["gemini/gemini-2.5-flash", "gemini/gemini-2.5-flash-lite", "gemini/gemini-2.5-pro", "openai/gpt-4o", "openai/gpt-4o-mini"]);
+    expect(narrowIds).toEqual([
+      "gemini/gemini-2.5-flash",
+      "gemini/gemini-2.5-flash-lite",
+      "gemini/gemini-2.5-pro",
+      "gemini/gemini-embedding-001",
+      "gemini/gemini-embedding-2",
+      "openai/gpt-4o",
+      "openai/gpt-4o-2024-05-13",
+      "openai/gpt-4o-mini",
+    ]);
   });
 
   it("carries the key's rate-limit headers without spending a request", async () => {

@@ -85,6 +85,8 @@ export const chatCompletionRequestSchema = z.looseObject({
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional(),
+  // Not OpenAI's (vLLM and other compatible servers take it): validated because it multiplies the output reserved for.
+  best_of: z.number().int().min(1).max(128).nullable().optional(),
   stop: z
     .union([z.string(), z.array(z.string()).max(4)])
     .nullable()
@@ -93,6 +95,11 @@ export const chatCompletionRequestSchema = z.looseObject({
   tool_choice: toolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().optional(),
   response_format: responseFormatSchema.optional(),
+  // Predicted Outputs: the prediction's rejected tokens are billed as output, so its size is reserved for.
+  prediction: z
+    .looseObject({ type: z.literal("content"), content: z.union([z.string(), z.array(textPart)]) })
+    .nullable()
+    .optional(),
   seed: z.number().int().nullable().optional(),
   user: z.string().optional(),
 });

@@ -2,6 +2,7 @@ import type { AdmitRequest, DenialCode, Policy, RateLimitInfo } from "../keys/ty
 import { worstCaseCostMicros } from "../pricing/price";
 import { gcra } from "./gcra";
 import { isModelAllowed } from "./model-glob";
+import { boundsDollars, boundsTokens, type Window, type WindowTotals, windowDenial } from "./windows";
 
 /**
  * The admission decision of one request, as a pure function of the key's policy and counters.
@@ -30,7 +31,10 @@ export interface Grant {
 export type Decision =
   { ok: true; grant: Grant; info: RateLimitInfo } | { ok: false; code: DenialCode; message: string; retryAfterMs?: number; info: RateLimitInfo };
 
-type Input = Pick<AdmitRequest, "modelNames" | "model" | "promptTokens" | "maxTokens" | "defaultMaxTokens" | "price">;
+type Input = Pick<
+  AdmitRequest,
+  "modelNames" | "model" | "promptTokens" | "maxTokens" | "defaultMaxTokens" | "price" | "choices" | "extraOutputTokens" | "unbounded"
+>;
 
 function deny(code: DenialCode, message: string, info: RateLimitInfo = {}, retryAfterMs?: number): Decision {
   return retryAfterMs === undefined ? { ok: false, code, message, info } : { ok: false, code, message, info, retryAfterMs };
@@ -57,25 +61,52 @@ export function identityDenial(policy: Policy, now: number): { code: DenialCode;
   return null;
 }
 
-export function decideAdmission(policy: Policy, used: Totals, reserved: Totals, rate: RateState, input: Input, now: number): Decision {
+/** A window's used + reserved totals (requests in flight included), for the key's window limits. */
+export type WindowTotalsOf = (window: Window) => WindowTotals;
+
+const NO_WINDOWS: WindowTotalsOf = () => ({ tokens: 0, spendMicros: 0, requests: 0 });
+
+export function decideAdmission(
+  policy: Policy,
+  used: Totals,
+  reserved: Totals,
+  rate: RateState,
+  input: Input,
+  now: number,
+  windowTotals: WindowTotalsOf = NO_WINDOWS,
+): Decision {
+  const limits = policy.limits ?? [];
   const identity = identityDenial(policy, now);
   if (identity) return deny(identity.code, identity.message);
   if (!isModelAllowed(policy.models, input.modelNames)) {
     return deny("model_not_allowed", `This API key may not use the model '${input.model}'.`);
   }
 
-  const bounded = policy.monthlyTokenQuota !== null || policy.spendCapMicros !== null || policy.tpm !== null;
-  // With a TPM limit the injected cap shrinks to what one minute allows, so a request without
-  // max_tokens is still admissible on a small-TPM key.
-  const tpmRoom = policy.tpm === null ? Infinity : Math.max(1, policy.tpm - input.promptTokens);
-  const injectMaxTokens = input.maxTokens === null && bounded ? Math.min(input.defaultMaxTokens, tpmRoom) : null;
-  const outputCap = input.maxTokens ?? injectMaxTokens ?? 0;
-  const tokens = input.promptTokens + outputCap;
+  // A budget's limits are checked in its BudgetGuard after this decision, with this worst case: a
+  // member key always reserves a bounded, priced worst case (conservative: the budget may cap only one kind).
+  const inBudget = policy.budgetId != null;
+  const bounded = policy.monthlyTokenQuota !== null || policy.spendCapMicros !== null || policy.tpm !== null || boundsTokens(limits) || inBudget;
+  const dollarCapped = policy.spendCapMicros !== null || boundsDollars(limits) || inBudget;
+  const unbounded = input.unbounded;
+  if (unbounded && (unbounded.kind === "tokens" ? bounded : dollarCapped)) return deny("invalid_request", unbounded.message);
 
-  if (policy.spendCapMicros !== null && input.price === null) {
-    return deny("model_not_allowed", `The model '${input.model}' has no price, and this key has a spend cap.`);
+  // Every choice may use the whole output cap, and a predicted output's rejected tokens come on top.
+  const choices = Math.max(1, Math.floor(input.choices ?? 1));
+  const extraOutput = Math.max(0, input.extraOutputTokens ?? 0);
+  // With a TPM limit the injected cap shrinks to what one minute allows (shared by the choices), so
+  // a request without max_tokens is still admissible on a small-TPM key.
+  const tpmRoom = policy.tpm === null ? Infinity : Math.max(1, Math.floor((policy.tpm - input.promptTokens - extraOutput) / choices));
+  const injectMaxTokens = input.maxTokens === null && bounded ? Math.min(input.defaultMaxTokens, tpmRoom) : null;
+  const outputTokens = (input.maxTokens ?? injectMaxTokens ?? 0) * choices + extraOutput;
+  const tokens = input.promptTokens + outputTokens;
+
+  if (dollarCapped && input.price === null) {
+    return deny(
+      "model_not_allowed",
+      `The model '${input.model}' has no price, and this key has a spend cap (or a shared budget). Prices match exact model names (and listed dated snapshots); an admin can set one with POST /admin/v1/prices.`,
+    );
   }
-  const costMicros = input.price ? worstCaseCostMicros(input.price, input.promptTokens, outputCap) : 0;
+  const costMicros = input.price ? worstCaseCostMicros(input.price, input.promptTokens, outputTokens) : 0;
 
   const info: RateLimitInfo = {};
   const rpm = policy.rpm === null ? null : gcra(rate.rpmTat, now, policy.rpm, 1);
@@ -102,6 +133,8 @@ export function decideAdmission(policy: Policy, used: Totals, reserved: Totals, 
   if (policy.spendCapMicros !== null && used.spendMicros + reserved.spendMicros + costMicros > policy.spendCapMicros) {
     return deny("spend_cap_exceeded", "This request could exceed the key's monthly spend cap.", info);
   }
+  const window = limits.length > 0 ? windowDenial(limits, windowTotals, tokens, costMicros, now, "key") : null;
+  if (window) return deny(window.code, window.message, info, window.retryAfterMs);
 
   return {
     ok: true,

@@ -8,11 +8,13 @@ export interface ModelPrice {
   input: number;
   /** Cache reads. */
   cachedInput: number;
-  /** Cache writes (Anthropic bills them above the input price). */
+  /** Cache writes (Anthropic bills them above the input price; its 5-minute writes). */
   cacheWrite: number;
+  /** 1-hour cache writes (Anthropic: 2× input); absent where a provider has no such writes, priced as `cacheWrite`. */
+  cacheWrite1h?: number;
   output: number;
   /** A higher tier when the prompt is longer than `abovePromptTokens` (long-context pricing). */
-  longContext?: { abovePromptTokens: number; input: number; cachedInput: number; cacheWrite: number; output: number };
+  longContext?: { abovePromptTokens: number; input: number; cachedInput: number; cacheWrite: number; cacheWrite1h?: number; output: number };
 }
 
 const PER_MILLION = 1_000_000;
@@ -25,15 +27,26 @@ function tierFor(price: ModelPrice, promptTokens: number): Omit<ModelPrice, "lon
 export function costMicros(price: ModelPrice, usage: Usage): number {
   const tier = tierFor(price, usage.promptTokens);
   const uncached = Math.max(0, usage.promptTokens - usage.cachedPromptTokens - usage.cacheWriteTokens);
+  // The 1-hour writes are a part of all writes; the rest are 5-minute writes.
+  const writes1h = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
+  const writes5m = usage.cacheWriteTokens - writes1h;
   const picoDollars =
-    uncached * tier.input + usage.cachedPromptTokens * tier.cachedInput + usage.cacheWriteTokens * tier.cacheWrite + usage.completionTokens * tier.output;
+    uncached * tier.input +
+    usage.cachedPromptTokens * tier.cachedInput +
+    writes5m * tier.cacheWrite +
+    writes1h * (tier.cacheWrite1h ?? tier.cacheWrite) +
+    usage.completionTokens * tier.output;
   return Math.ceil(picoDollars / PER_MILLION);
 }
 
-/** The most a request can cost: every prompt token uncached, every allowed output token used. */
+/**
+ * The most a request can cost: every prompt token billed at the dearest input rate (a client may mark
+ * its whole prompt for a 1-hour cache write), every allowed output token used.
+ */
 export function worstCaseCostMicros(price: ModelPrice, promptTokens: number, maxOutputTokens: number): number {
   const tier = tierFor(price, promptTokens);
-  return Math.ceil((promptTokens * Math.max(tier.input, tier.cacheWrite) + maxOutputTokens * tier.output) / PER_MILLION);
+  const inputRate = Math.max(tier.input, tier.cacheWrite, tier.cacheWrite1h ?? 0);
+  return Math.ceil((promptTokens * inputRate + maxOutputTokens * tier.output) / PER_MILLION);
 }
 
 /** Dollars as a decimal string for headers and the API (`0.000123`). */

@@ -25,8 +25,17 @@ async function loadCatalogue(db: D1Database): Promise<Catalogue> {
   const [providerRows, priceRows] = await Promise.all([orm.select().from(providers).all(), orm.select().from(modelPrices).all()]);
   return {
     providers: new Map(providerRows.map((p) => [p.name, { name: p.name, type: p.type, baseUrl: p.baseUrl }])),
-    prices: new Map(priceRows.map((p) => [p.model, { input: p.input, cachedInput: p.cachedInput, cacheWrite: p.cacheWrite, output: p.output }])),
+    prices: new Map(priceRows.map((p) => [p.model, adminPrice(p)])),
   };
+}
+
+/**
+ * An admin price row as a ModelPrice. The admin API takes one cache-write price (Anthropic's 5-minute
+ * writes); Anthropic always bills 1-hour writes at 2× input, so they are never charged less than that.
+ */
+function adminPrice(p: { model: string; input: number; cachedInput: number; cacheWrite: number; output: number }): ModelPrice {
+  const price: ModelPrice = { input: p.input, cachedInput: p.cachedInput, cacheWrite: p.cacheWrite, output: p.output };
+  return p.model.startsWith("anthropic/") ? { ...price, cacheWrite1h: Math.max(p.cacheWrite, 2 * p.input) } : price;
 }
 
 export function getCatalogue(db: D1Database, waitUntil?: (p: Promise<unknown>) => void): Promise<Catalogue> {

@@ -25,6 +25,10 @@ export const DONE_FRAME = "data: [DONE]\n\n";
 export const MID_STREAM_ERROR_FRAME =
   'data: {"error":{"message":"The provider failed mid-stream.","type":"api_error","param":null,"code":"upstream_error"}}\n\n';
 
+/** The terminal frame when the provider sent nothing for longer than the stream idle timeout. */
+export const STREAM_TIMEOUT_ERROR_FRAME =
+  'data: {"error":{"message":"The provider sent nothing for too long.","type":"api_error","param":null,"code":"upstream_timeout"}}\n\n';
+
 /** Thrown by a StreamTranslator when the upstream stream failed or ended before it was complete. */
 export class UpstreamStreamError extends Error {
   constructor(reason: string) {

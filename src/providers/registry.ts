@@ -20,7 +20,7 @@ export interface ResolvedModel {
   model: string;
   /** `provider/model`, as audited and metered. */
   canonical: string;
-  /** Every name the model answers to, for allow-lists. */
+  /** Every name the model answers to, for allow-lists (see modelNames). */
   names: string[];
   price: ModelPrice | null;
   /** In-process upstream (the mock provider) instead of the network. */
@@ -35,10 +35,24 @@ export function mockEnabled(env: Env): boolean {
 }
 
 function byPrefix(model: string): string | null {
-  if (/^(gpt-|chatgpt-|o\d)/.test(model)) return "openai";
+  // text-embedding-*: OpenAI's embedding models (Google's old text-embedding-004 needs `google/`).
+  if (/^(gpt-|chatgpt-|o\d|text-embedding-)/.test(model)) return "openai";
   if (model.startsWith("claude-")) return "anthropic";
   if (model.startsWith("gemini-")) return "gemini";
   return null;
+}
+
+/**
+ * The names a resolved model answers to in allow-lists: `provider/model`, Gemini's `google/` alias,
+ * and the bare `model` only when that bare name routes to this same provider by itself. Never the
+ * text the agent typed: `relay/openai/gpt-4o-mini` is relay's model and must not pass for
+ * `openai/gpt-4o-mini` or `openai/*`, nor `relay/gpt-4o-mini` for a bare `gpt-*`.
+ */
+export function modelNames(provider: string, model: string): string[] {
+  const names = [`${provider}/${model}`];
+  if (provider === "gemini") names.push(`google/${model}`);
+  if (!model.includes("/") && byPrefix(model) === provider) names.push(model);
+  return names;
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
@@ -69,7 +83,7 @@ export async function resolveModel(env: Env, requested: string, waitUntil?: (p: 
   const model = explicit ? requested.slice(slash + 1) : requested;
   if (!provider || model === "") throw notFound(requested);
 
-  const names = [...new Set([requested, model, `${provider}/${model}`, ...(provider === "gemini" ? [`google/${model}`] : [])])];
+  const names = modelNames(provider, model);
   const fixed = builtin(env, provider);
   const isBuiltin = (BUILTIN_PROVIDERS as readonly string[]).includes(provider);
   if (isBuiltin && !fixed) throw notFound(requested);

@@ -51,11 +51,11 @@ export class SseTranslation {
   }
 
   /** The upstream failed (or sent something untranslatable): frames already complete, then the error frame. */
-  fail(): string[] {
+  fail(errorFrame = this.translator.errorFrame?.("upstream_error") ?? MID_STREAM_ERROR_FRAME): string[] {
     if (this.ended) return [];
     this.ended = true;
     this.failed = true;
-    return [...this.drain(), MID_STREAM_ERROR_FRAME];
+    return [...this.drain(), errorFrame];
   }
 
   private drain(): string[] {

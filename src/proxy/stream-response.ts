@@ -1,25 +1,47 @@
+import { STREAM_TIMEOUT_ERROR_FRAME } from "../providers/openai-frames";
 import type { StreamTranslator, Usage } from "../providers/types";
 import { SseTranslation } from "./sse-translation";
 
 /** How a streamed response ended, for metering and the audit entry. */
 export interface StreamOutcome {
-  /** 200 complete, 502 upstream failed mid-stream, 499 client went away. */
+  /** 200 complete, 502 upstream failed mid-stream, 504 upstream idle too long, 499 client went away. */
   status: number;
   usage: Usage | null;
   /** Bytes of OpenAI frames sent, for estimating usage when the provider reported none. */
   outputBytes: number;
 }
 
+export interface StreamLimits {
+  /** Longest wait for the next upstream chunk (from the first one on) before the stream is ended as timed out. */
+  idleTimeoutMs: number;
+  /**
+   * Aborts when the client goes away (the incoming request's signal, `enable_request_signal`).
+   * Over a real connection the runtime otherwise cancels the response body only when a write to it
+   * fails, and while the upstream stalls nothing is written: the disconnect would go unnoticed.
+   */
+  clientGone?: AbortSignal;
+}
+
 const encoder = new TextEncoder();
+const IDLE = Symbol("idle");
+/**
+ * While the upstream is silent, an SSE comment goes to the client this often (SSE clients, the
+ * openai SDKs included, ignore comment lines). A write to a closed connection fails, so a client
+ * that left is noticed within about this long even where the request signal does not fire.
+ */
+export const KEEPALIVE_MS = 500;
+const KEEPALIVE = encoder.encode(": keep-alive\n\n");
 
 /**
  * Pipes the upstream SSE body to the client through the translator, chunk by chunk as it arrives
- * (never buffered whole). `done` resolves exactly once, however the stream ends.
+ * (never buffered whole). `done` resolves exactly once, however the stream ends; every ending but
+ * a complete one also aborts the upstream call, so the provider connection never outlives it.
  */
 export function translateStream(
   upstream: ReadableStream<Uint8Array>,
   translator: StreamTranslator,
   abort: AbortController,
+  limits: StreamLimits,
 ): { body: ReadableStream<Uint8Array>; done: Promise<StreamOutcome> } {
   const translation = new SseTranslation(translator);
   const reader = upstream.getReader();
@@ -30,6 +52,7 @@ export function translateStream(
   const finish = (status: number) => {
     if (finished) return;
     finished = true;
+    limits.clientGone?.removeEventListener("abort", clientLeft);
     resolveDone({ status, usage: translator.usage(), outputBytes });
   };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, frames: string[]) => {
@@ -39,18 +62,59 @@ export function translateStream(
     controller.enqueue(bytes);
     return true;
   };
+  // The client went away: stop the upstream too, and settle what was used so far.
+  const stop = (status: number) => {
+    abort.abort();
+    finish(status);
+    return reader.cancel().catch(() => undefined);
+  };
+  function clientLeft() {
+    void stop(499);
+  }
+  if (limits.clientGone?.aborted) clientLeft();
+  else limits.clientGone?.addEventListener("abort", clientLeft, { once: true });
+
+  /** The next upstream chunk, or IDLE when none came within the idle timeout; keep-alives go out meanwhile. */
+  const nextChunk = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), limits.idleTimeoutMs)));
+    const keepAlive = setInterval(() => {
+      try {
+        controller.enqueue(KEEPALIVE);
+      } catch {
+        // The body was cancelled meanwhile: cancel() settles.
+      }
+    }, KEEPALIVE_MS);
+    try {
+      return await Promise.race([reader.read(), idle]);
+    } finally {
+      clearTimeout(timer);
+      clearInterval(keepAlive);
+    }
+  };
 
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         for (;;) {
-          const { done: ended, value } = await reader.read();
-          if (ended) {
+          const next = await nextChunk(controller);
+          if (finished) {
+            // Ended meanwhile (the client left): nothing more goes out.
+            controller.close();
+            return;
+          }
+          if (next === IDLE) {
+            send(controller, translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
+            controller.close();
+            await stop(504);
+            return;
+          }
+          if (next.done) {
             send(controller, translation.end());
             controller.close();
             return finish(translation.failed ? 502 : 200);
           }
-          const sent = send(controller, translation.feed(value));
+          const sent = send(controller, translation.feed(next.value));
           if (translation.failed) {
             controller.close();
             abort.abort();
@@ -68,10 +132,7 @@ export function translateStream(
       }
     },
     async cancel() {
-      // The client went away: stop the upstream too, and settle what was used so far.
-      abort.abort();
-      finish(499);
-      await reader.cancel().catch(() => undefined);
+      await stop(499);
     },
   });
   return { body, done };

@@ -6,8 +6,22 @@ import type { UpstreamRequest } from "../providers/types";
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 export function upstreamTimeoutMs(env: Env): number {
-  const parsed = Number(env.UPSTREAM_TIMEOUT_MS);
-  return Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_TIMEOUT_MS;
+  return positiveInteger(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+}
+
+/**
+ * Longest silence between two chunks of a streamed answer. Generous by default: reasoning models
+ * can think for minutes before their first token, and OpenAI sends nothing meanwhile.
+ */
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+
+export function streamIdleTimeoutMs(env: Env): number {
+  return positiveInteger(env.STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+}
+
+function positiveInteger(raw: string | undefined, fallback: number): number {
+  const parsed = Number(raw);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
 
 /**

@@ -22,14 +22,14 @@ function shownType(type: string | null, apiKey: string): string {
  */
 export function failureToError(failure: UpstreamFailure, status: number, apiKey = ""): GatewayError {
   const type = shownType(failure.upstreamType, apiKey);
-  const retry = failure.retryAfterMs === null ? {} : { retryAfterSeconds: failure.retryAfterMs / 1000 };
+  const retry = { upstream: failure.kind, ...(failure.retryAfterMs === null ? {} : { retryAfterSeconds: failure.retryAfterMs / 1000 }) };
   switch (failure.kind) {
     case "bad_request":
-      return new GatewayError("invalid_request", `The provider rejected the request with HTTP ${status}${type}.`);
+      return new GatewayError("invalid_request", `The provider rejected the request with HTTP ${status}${type}.`, { upstream: failure.kind });
     case "not_found":
-      return new GatewayError("model_not_found", `The provider does not know this model${type}.`, { param: "model" });
+      return new GatewayError("model_not_found", `The provider does not know this model${type}.`, { param: "model", upstream: failure.kind });
     case "timeout":
-      return new GatewayError("upstream_timeout", "The provider timed out.");
+      return new GatewayError("upstream_timeout", "The provider timed out.", { upstream: failure.kind });
     case "overloaded":
       return new GatewayError("upstream_error", `The provider is overloaded (HTTP ${status})${type}.`, retry);
     default:

@@ -1,7 +1,7 @@
 /**
  * Shared state of the mock upstreams, driven over HTTP by tests running inside workerd:
  *   POST /_mock/reset                         forget recorded requests and scripts
- *   POST /_mock/script {key | match, status, times?, headers?, body?, delayMs?, cutAfterFrames?, rawBody?, bodyBytes?}
+ *   POST /_mock/script {key | match, status, times?, headers?, body?, delayMs?, cutAfterFrames?, stallAfterFrames?, stallMs?, rawBody?, bodyBytes?}
  *        the next `times` (default: unlimited) requests made with provider key `key` (or whose
  *        body contains `match`) get this answer
  *   GET  /_mock/requests?key=                 the requests received (path, key, body, aborted)
@@ -21,6 +21,12 @@ export interface Script {
   delayMs?: number;
   /** For streams: cut the connection after this many SSE frames. */
   cutAfterFrames?: number;
+  /**
+   * For streams: after this many SSE frames send nothing more for `stallMs` (default 60 s) or until
+   * the gateway goes away, then carry on. The frames themselves are unchanged (exact wire format).
+   */
+  stallAfterFrames?: number;
+  stallMs?: number;
   /** Reply with this raw text (malformed upstream). */
   rawBody?: string;
   /** Reply with a body this many bytes long, streamed in 64 KiB chunks (a huge or endless body). */
@@ -32,6 +38,9 @@ export interface Recorded {
   path: string;
   key: string | null;
   body: unknown;
+  /** The body exactly as received, and the provider-specific headers (anthropic-*), where a mock keeps them. */
+  raw?: string;
+  headers?: Record<string, string>;
   at: number;
   /**
    * The gateway went away before the whole answer was sent (its connection closed, or the body
@@ -44,7 +53,7 @@ export class MockControl {
   recorded: Recorded[] = [];
   scripts: Script[] = [];
   /** The request being answered, so `record` (called by the upstream handlers) can be tied to its response. */
-  private readonly current = new AsyncLocalStorage<{ entry?: Recorded }>();
+  private readonly current = new AsyncLocalStorage<{ entry?: Recorded; script?: Script }>();
 
   record(entry: Recorded): void {
     const slot = this.current.getStore();
@@ -59,6 +68,8 @@ export class MockControl {
     const index = this.scripts.findIndex((s) => (s.match !== undefined ? text.includes(s.match) : s.key === key));
     if (index < 0) return null;
     const script = this.scripts[index]!;
+    const slot = this.current.getStore();
+    if (slot) slot.script = script;
     if (script.times !== undefined) {
       script.times -= 1;
       if (script.times <= 0) this.scripts.splice(index, 1);
@@ -72,17 +83,21 @@ export class MockControl {
    * A body that the mock itself breaks (cutStream) counts as ended: that is the upstream failing.
    */
   async track(request: Request, produce: () => Promise<Response>): Promise<Response> {
-    const slot: { entry?: Recorded } = {};
+    const slot: { entry?: Recorded; script?: Script } = {};
     const response = await this.current.run(slot, produce);
     const entry = slot.entry;
     if (!entry || !response.body) return response;
     entry.aborted = false;
     let ended = false;
+    let gone!: () => void;
+    const goneAway = new Promise<void>((resolve) => (gone = resolve));
     const abandon = () => {
       if (!ended) entry.aborted = true;
+      gone();
     };
     request.signal.addEventListener("abort", abandon, { once: true });
     const reader = response.body.getReader();
+    const stall = slot.script?.stallAfterFrames === undefined ? null : { frames: slot.script.stallAfterFrames, ms: slot.script.stallMs ?? 60_000, seen: 0 };
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
@@ -90,6 +105,14 @@ export class MockControl {
           if (done) {
             ended = true;
             controller.close();
+          } else if (stall && stall.seen < stall.frames) {
+            // Send exactly the frames before the stall point, pause, then the rest of this chunk.
+            const { at, seen } = frameBoundary(value, stall.frames - stall.seen);
+            stall.seen += seen;
+            controller.enqueue(value.subarray(0, at));
+            if (stall.seen < stall.frames) return;
+            await Promise.race([new Promise((r) => setTimeout(r, stall.ms)), goneAway]);
+            if (at < value.byteLength) controller.enqueue(value.subarray(at));
           } else controller.enqueue(value);
         } catch (error) {
           ended = true;
@@ -164,6 +187,19 @@ function filler(bytes: number): ReadableStream<Uint8Array> {
       controller.enqueue(chunk.subarray(0, n));
     },
   });
+}
+
+/**
+ * Where the `frames`-th SSE frame of `bytes` ends (a blank line: LF LF, or CRLF CRLF as Gemini
+ * sends), or the chunk's end if it holds fewer; `seen` counts the frames ended before `at`.
+ */
+function frameBoundary(bytes: Uint8Array, frames: number): { at: number; seen: number } {
+  let seen = 0;
+  for (let i = 1; i < bytes.byteLength; i++) {
+    const blank = bytes[i] === 10 && (bytes[i - 1] === 10 || (bytes[i - 1] === 13 && bytes[i - 2] === 10));
+    if (blank && ++seen === frames) return { at: i + 1, seen };
+  }
+  return { at: bytes.byteLength, seen };
 }
 
 /** Cuts a streamed body after `frames` SSE frames, like a reset connection. */

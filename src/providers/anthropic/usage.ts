@@ -6,13 +6,18 @@ import type { WireUsage } from "./wire";
  * `prompt_tokens` includes them: total input = input + cache_creation + cache_read.
  */
 export function usageFromAnthropic(usage: WireUsage): Usage {
-  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  // `cache_creation` splits the writes by lifetime; without it every write is a 5-minute one (reference §4.1).
+  // Should the split add up to more than the total, the larger count is billed: never under-charge.
+  const writes1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const writes5m = usage.cache_creation?.ephemeral_5m_input_tokens ?? 0;
+  const cacheWrite = Math.max(usage.cache_creation_input_tokens ?? 0, writes5m + writes1h);
   const cacheRead = usage.cache_read_input_tokens ?? 0;
   return {
     promptTokens: (usage.input_tokens ?? 0) + cacheWrite + cacheRead,
     completionTokens: usage.output_tokens ?? 0,
     cachedPromptTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
+    ...(writes1h > 0 ? { cacheWrite1hTokens: writes1h } : {}),
     reasoningTokens: usage.output_tokens_details?.thinking_tokens ?? 0,
   };
 }

@@ -78,6 +78,11 @@ export const usageSchema = z.looseObject({
   output_tokens: count.nullable().optional(),
   cache_creation_input_tokens: count.nullable().optional(),
   cache_read_input_tokens: count.nullable().optional(),
+  /** The writes split by cache lifetime (5-minute writes bill 1.25× input, 1-hour writes 2×). */
+  cache_creation: z
+    .looseObject({ ephemeral_5m_input_tokens: count.nullable().optional(), ephemeral_1h_input_tokens: count.nullable().optional() })
+    .nullable()
+    .optional(),
   output_tokens_details: z.looseObject({ thinking_tokens: count.nullable().optional() }).nullable().optional(),
 });
 export type WireUsage = z.infer<typeof usageSchema>;

@@ -4,6 +4,8 @@
  * JSON mode), so KeyForge can be tried with no provider account. Deterministic by design.
  */
 
+import { mockEmbeddings } from "./mock-embeddings";
+
 interface MockMessage {
   role: string;
   content?: unknown;
@@ -16,7 +18,10 @@ interface MockRequest {
   stream_options?: { include_usage?: boolean; include_obfuscation?: boolean };
   max_tokens?: number;
   max_completion_tokens?: number;
+  n?: number | null;
   tools?: Array<{ function: { name: string; parameters?: Record<string, unknown> } }>;
+  /** Legacy function definitions: billed as prompt like tools, never called. */
+  functions?: unknown;
   tool_choice?: unknown;
   response_format?: { type: string; json_schema?: { schema?: Record<string, unknown> } };
   /** Mock-only: wait this long before answering (the `slow` model waits 500 ms by default). */
@@ -78,8 +83,11 @@ function answer(req: MockRequest): Answer {
   return { kind: "text", text: textOf(lastUser?.content) };
 }
 
+/** Message text, plus tool and function definitions when present (a provider bills those as input too). */
 function promptTokens(req: MockRequest): number {
-  return mockTokenCount(req.messages.map((m) => textOf(m.content)).join("\n"));
+  const messages = mockTokenCount(req.messages.map((m) => textOf(m.content)).join("\n"));
+  const definitions = [req.tools, req.functions].filter((d) => d != null);
+  return definitions.length === 0 ? messages : messages + mockTokenCount(JSON.stringify(definitions));
 }
 
 /** Truncates the answer to the output-token cap, like a real model hitting `max_tokens`. */
@@ -105,6 +113,7 @@ export async function handleMockRequest(request: Request, options: MockOptions =
       data: MOCK_MODELS.map((id) => ({ id, object: "model", created: 1_766_000_000, owned_by: "keyforge-mock" })),
     });
   }
+  if (request.method === "POST" && path.endsWith("/embeddings")) return mockEmbeddings((await request.json()) as Record<string, unknown>);
   if (request.method !== "POST" || !path.endsWith("/chat/completions")) {
     return json({ error: { message: "Unknown route", type: "invalid_request_error", param: null, code: null } }, 404);
   }
@@ -115,18 +124,20 @@ export async function handleMockRequest(request: Request, options: MockOptions =
   const created = Math.floor(Date.now() / 1000);
   const ans = answer(req);
   const cap = req.max_completion_tokens ?? req.max_tokens;
-  const out = ans.kind === "text" ? capped(ans.text, cap) : { text: ans.arguments, truncated: false };
+  // Tool arguments are output too: a provider stops them at the cap as well (finish_reason "length").
+  const out = capped(ans.kind === "text" ? ans.text : ans.arguments, cap);
+  // `n` identical choices, each billed (OpenAI sums completion tokens over the choices).
+  const n = Math.max(1, Math.min(128, Math.floor(req.n ?? 1)));
   const usage = {
     prompt_tokens: promptTokens(req),
-    completion_tokens: mockTokenCount(out.text),
+    completion_tokens: n * mockTokenCount(out.text),
     total_tokens: 0,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-  const finish = ans.kind === "tool" ? "tool_calls" : out.truncated ? "length" : "stop";
-  const toolCall =
-    ans.kind === "tool" ? { id: `call_${id.slice(-12)}`, type: "function" as const, function: { name: ans.name, arguments: ans.arguments } } : null;
+  const finish = out.truncated ? "length" : ans.kind === "tool" ? "tool_calls" : "stop";
+  const toolCall = ans.kind === "tool" ? { id: `call_${id.slice(-12)}`, type: "function" as const, function: { name: ans.name, arguments: out.text } } : null;
 
   if (!req.stream) {
     return json({
@@ -134,27 +145,25 @@ export async function handleMockRequest(request: Request, options: MockOptions =
       object: "chat.completion",
       created,
       model: req.model,
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: "assistant",
-            content: toolCall ? null : out.text,
-            refusal: null,
-            annotations: [],
-            ...(toolCall ? { tool_calls: [toolCall] } : {}),
-          },
-          logprobs: null,
-          finish_reason: finish,
+      choices: Array.from({ length: n }, (_, index) => ({
+        index,
+        message: {
+          role: "assistant",
+          content: toolCall ? null : out.text,
+          refusal: null,
+          annotations: [],
+          ...(toolCall ? { tool_calls: [toolCall] } : {}),
         },
-      ],
+        logprobs: null,
+        finish_reason: finish,
+      })),
       usage,
       service_tier: "default",
       system_fingerprint: "fp_keyforge_mock",
     });
   }
   const delay = options.chunkDelayMs ?? (req.model === "slow" ? 200 : 0);
-  return sseResponse(req, { id, created, text: out.text, toolCall, finish, usage, delay });
+  return sseResponse(req, { id, created, n, text: out.text, toolCall, finish, usage, delay });
 }
 
 function sseResponse(
@@ -162,6 +171,7 @@ function sseResponse(
   s: {
     id: string;
     created: number;
+    n: number;
     text: string;
     toolCall: { id: string; type: "function"; function: { name: string; arguments: string } } | null;
     finish: string;
@@ -183,23 +193,25 @@ function sseResponse(
       ...(includeUsage ? { usage } : {}),
       ...(obfuscate ? { obfuscation: "x".repeat(1 + (s.created % 7)) } : {}),
     })}\n\n`;
-  const delta = (d: Record<string, unknown>, finish: string | null = null) => ({ index: 0, delta: d, logprobs: null, finish_reason: finish });
-
   const frames: string[] = [];
-  if (s.toolCall) {
-    const { id, type, function: fn } = s.toolCall;
-    frames.push(
-      chunk([delta({ role: "assistant", content: null, tool_calls: [{ index: 0, id, type, function: { name: fn.name, arguments: "" } }], refusal: null })]),
-    );
-    const half = Math.ceil(fn.arguments.length / 2);
-    for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
-      frames.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] })]));
+  // With n > 1 each choice streams in turn, told apart by its index (OpenAI interleaves them; clients merge by index).
+  for (let index = 0; index < s.n; index++) {
+    const delta = (d: Record<string, unknown>, finish: string | null = null) => ({ index, delta: d, logprobs: null, finish_reason: finish });
+    if (s.toolCall) {
+      const { id, type, function: fn } = s.toolCall;
+      frames.push(
+        chunk([delta({ role: "assistant", content: null, tool_calls: [{ index: 0, id, type, function: { name: fn.name, arguments: "" } }], refusal: null })]),
+      );
+      const half = Math.ceil(fn.arguments.length / 2);
+      for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
+        frames.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] })]));
+      }
+    } else {
+      frames.push(chunk([delta({ role: "assistant", content: "", refusal: null })]));
+      for (const word of s.text.match(/\S+\s*|\s+/g) ?? []) frames.push(chunk([delta({ content: word })]));
     }
-  } else {
-    frames.push(chunk([delta({ role: "assistant", content: "", refusal: null })]));
-    for (const word of s.text.match(/\S+\s*|\s+/g) ?? []) frames.push(chunk([delta({ content: word })]));
+    frames.push(chunk([delta({}, s.finish)]));
   }
-  frames.push(chunk([delta({}, s.finish)]));
   if (includeUsage) frames.push(chunk([], s.usage));
   frames.push("data: [DONE]\n\n");
 

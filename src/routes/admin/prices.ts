@@ -35,6 +35,7 @@ function priceView(model: string, price: ModelPrice, source: "builtin" | "custom
     input_usd_per_mtok: usd(price.input),
     cached_input_usd_per_mtok: usd(price.cachedInput),
     cache_write_usd_per_mtok: usd(price.cacheWrite),
+    ...(price.cacheWrite1h === undefined ? {} : { cache_write_1h_usd_per_mtok: usd(price.cacheWrite1h) }),
     output_usd_per_mtok: usd(price.output),
     ...(price.longContext
       ? {

@@ -1,6 +1,6 @@
 import { calcPrice } from "@pydantic/genai-prices";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_PRICES, lookupPrice } from "../../../src/pricing/catalogue";
+import { BUILTIN_PRICES, lookupPrice, PRICE_ALIASES } from "../../../src/pricing/catalogue";
 import { costMicros, worstCaseCostMicros, type ModelPrice } from "../../../src/pricing/price";
 
 /**
@@ -19,9 +19,13 @@ function reference(provider: string, model: string, usage: Record<string, number
 const cases = Object.entries(BUILTIN_PRICES)
   .filter(([provider]) => provider in PROVIDER_IDS)
   .flatMap(([provider, models]) => Object.entries(models).map(([model, price]) => ({ provider, model, price })));
+// Each dated alias is checked under its own name: genai-prices must price it exactly like the entry it maps to.
+const aliasCases = Object.entries(PRICE_ALIASES).flatMap(([provider, aliases]) =>
+  Object.entries(aliases).map(([model, family]) => ({ provider, model, price: BUILTIN_PRICES[provider]![family]! })),
+);
 
 describe("bundled price table vs @pydantic/genai-prices", () => {
-  it.each(cases)("$provider/$model: base tier", ({ provider, model, price }) => {
+  it.each([...cases, ...aliasCases])("$provider/$model: base tier", ({ provider, model, price }) => {
     // 100k tokens stays under every long-context threshold; prices are USD per 1M tokens.
     const per = (usage: Record<string, number>) => Number((reference(provider, model, usage) * 10).toFixed(9));
     expect(usd(price.input)).toBe(per({ input_tokens: 100_000 }));
@@ -30,7 +34,14 @@ describe("bundled price table vs @pydantic/genai-prices", () => {
     expect(usd(price.cacheWrite)).toBe(per({ input_tokens: 100_000, cache_write_tokens: 100_000 }));
   });
 
-  it.each(cases)("$provider/$model: long-context tier", ({ provider, model, price }) => {
+  it.each(cases.filter((c) => c.provider === "anthropic"))("$provider/$model: 1-hour cache writes", ({ provider, model, price }) => {
+    const per = (usage: Record<string, number>) => Number((reference(provider, model, usage) * 10).toFixed(9));
+    const hour = { input_tokens: 100_000, cache_write_tokens: 100_000, cache_write_1h_tokens: 100_000 };
+    expect(usd(price.cacheWrite1h!)).toBe(per(hour));
+    expect(usd(price.cacheWrite1h!)).toBe(usd(price.input) * 2);
+  });
+
+  it.each([...cases, ...aliasCases])("$provider/$model: long-context tier", ({ provider, model, price }) => {
     const long = price.longContext ?? price;
     const input = Number(reference(provider, model, { input_tokens: 1_000_000 }).toFixed(9));
     const withOutput = Number(reference(provider, model, { input_tokens: 1_000_000, output_tokens: 1_000_000 }).toFixed(9));
@@ -54,11 +65,46 @@ describe("cost arithmetic", () => {
     expect(costMicros(gpt54, long)).toBe(300_000 * 5 + 200 * 22.5);
   });
 
-  it("prices dated snapshots like their family, and bounds the worst case", () => {
+  it("prices listed dated snapshots like their family, and bounds the worst case", () => {
     expect(lookupPrice(BUILTIN_PRICES.openai, "gpt-4o-2024-08-06")).toBe(BUILTIN_PRICES.openai!["gpt-4o"]);
     expect(lookupPrice(BUILTIN_PRICES.openai, "gpt-4o-mini-2024-07-18")).toBe(BUILTIN_PRICES.openai!["gpt-4o-mini"]);
     expect(lookupPrice(BUILTIN_PRICES.openai, "gpt-4")).toBeNull();
     const claude = lookupPrice(BUILTIN_PRICES.anthropic, "claude-sonnet-4-6")!;
-    expect(worstCaseCostMicros(claude, 1000, 500)).toBe(1000 * 3.75 + 500 * 15);
+    // The dearest input rate is the 1-hour cache write ($6/M): a client may mark its whole prompt for it.
+    expect(worstCaseCostMicros(claude, 1000, 500)).toBe(1000 * 6 + 500 * 15);
+  });
+
+  it("never prices by prefix: variants and unlisted snapshots are unpriced", () => {
+    for (const model of [
+      "gpt-5-pro",
+      "gpt-5.4-pro",
+      "o3-pro",
+      "gpt-4o-2099-01-01",
+      "gpt-5-mini-pro",
+      "claude-opus-4-1-fast",
+      "gemini-2.5-flash-preview-05-20",
+    ]) {
+      const provider = model.startsWith("claude") ? "anthropic" : model.startsWith("gemini") ? "gemini" : "openai";
+      expect(lookupPrice(BUILTIN_PRICES[provider], model), model).toBeNull();
+    }
+    // A snapshot priced apart has its own entry, and an alias never crosses providers.
+    expect(lookupPrice(BUILTIN_PRICES.openai, "gpt-4o-2024-05-13")).toMatchObject({ input: 5_000_000, output: 15_000_000 });
+    expect(lookupPrice(BUILTIN_PRICES.anthropic, "gpt-4o-2024-08-06")).toBeNull();
+    // Object.prototype's names are not models.
+    for (const model of ["constructor", "__proto__", "toString", "hasOwnProperty"]) expect(lookupPrice(BUILTIN_PRICES.openai, model)).toBeNull();
+  });
+
+  it("bills 1-hour cache writes apart from 5-minute ones", () => {
+    const claude = lookupPrice(BUILTIN_PRICES.anthropic, "claude-sonnet-4-6")!;
+    const usage = { promptTokens: 1306, completionTokens: 10, cachedPromptTokens: 100, cacheWriteTokens: 1200, reasoningTokens: 0 };
+    // 6 uncached × $3 + 100 read × $0.30 + 1,000 written for 5 min × $3.75 + 200 for 1 h × $6 + 10 × $15 per 1M.
+    expect(costMicros(claude, { ...usage, cacheWrite1hTokens: 200 })).toBe(18 + 30 + 3750 + 1200 + 150);
+    // All writes as 5-minute ones: 1,200 × $3.75.
+    expect(costMicros(claude, usage)).toBe(18 + 30 + 4500 + 150);
+    // A 1-hour count above all writes is clamped to the writes (never charged twice): 1,200 × $6.
+    expect(costMicros(claude, { ...usage, cacheWrite1hTokens: 5000 })).toBe(18 + 30 + 7200 + 150);
+    // Providers without a 1-hour price bill such writes as ordinary cache writes.
+    const gpt = lookupPrice(BUILTIN_PRICES.openai, "gpt-4o")!;
+    expect(costMicros(gpt, { ...usage, cacheWrite1hTokens: 200 })).toBe(costMicros(gpt, usage));
   });
 });

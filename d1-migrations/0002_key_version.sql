@@ -1,0 +1,1 @@
+ALTER TABLE `virtual_keys` ADD `version` integer DEFAULT 1 NOT NULL;
