@@ -2,15 +2,20 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
 import { adminErrorBody, errorHeaders, GatewayError, openAiErrorBody } from "../errors";
+import { isAnthropicSurface, renderAnthropicError } from "../messages/errors";
 import { logError } from "./log";
 
-/** The one place errors become responses: OpenAI shape under /v1, `{error:{code,message,request_id}}` elsewhere. */
+/**
+ * The one place errors become responses: Anthropic's shape on its surface (/v1/messages…), OpenAI's
+ * elsewhere under /v1, `{error:{code,message,request_id}}` everywhere else.
+ */
 export function renderError(err: unknown, c: Context<AppEnv>): Response {
   const gatewayError = toGatewayError(err);
   const requestId = c.get("requestId") ?? "";
   if (gatewayError.status >= 500) {
     logError("request failed", { request_id: requestId, code: gatewayError.code, detail: gatewayError.detail ?? describe(err) });
   }
+  if (isAnthropicSurface(c)) return renderAnthropicError(gatewayError, c, requestId);
   const isAgentApi = new URL(c.req.url).pathname.startsWith("/v1/");
   const body = isAgentApi ? openAiErrorBody(gatewayError) : adminErrorBody(gatewayError, requestId);
   const headers = { ...errorHeaders(gatewayError), "x-request-id": requestId };

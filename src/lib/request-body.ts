@@ -64,6 +64,11 @@ function depthOf(value: unknown, depth = 0): number {
 
 /** The request body as JSON: content type, size and nesting checked; never throws a non-4xx. */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  return (await readJsonText(c)).value;
+}
+
+/** As readJson, with the body's text too (a native passthrough forwards the client's own bytes). */
+export async function readJsonText(c: Context<AppEnv>): Promise<{ text: string; value: unknown }> {
   if (!isJsonContentType(c.req.header("content-type"))) {
     throw new GatewayError("unsupported_media_type", "Content-Type must be application/json.");
   }
@@ -77,7 +82,7 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   if (depthOf(value) > MAX_JSON_DEPTH) {
     throw new GatewayError("invalid_request", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
-  return value;
+  return { text, value };
 }
 
 /** zod issues → a 400 naming the first offending field (OpenAI's `param`, dotted path). */

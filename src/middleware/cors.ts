@@ -19,14 +19,29 @@ const EXPOSED = [
   "x-ratelimit-limit-tokens",
   "x-ratelimit-remaining-tokens",
   "x-ratelimit-reset-tokens",
+  // Anthropic's surface (/v1/messages): its request id, the no-retry mark, the estimate mark.
+  "request-id",
+  "x-should-retry",
+  "x-keyforge-token-count",
 ];
 
 export function agentCors(): MiddlewareHandler<AppEnv> {
   const grant = cors({
     origin: "*",
     allowMethods: ["GET", "POST", "OPTIONS"],
-    // The openai SDK sends x-stainless-* telemetry headers; allow them so its preflight passes.
-    allowHeaders: ["authorization", "content-type", "openai-organization", "openai-project", "x-stainless-*"].flatMap(expandStainless),
+    // The openai and anthropic SDKs send x-stainless-* telemetry headers; allow them so their preflights
+    // pass. Anthropic's SDK in a browser also sends its key, version and beta headers.
+    allowHeaders: [
+      "authorization",
+      "content-type",
+      "openai-organization",
+      "openai-project",
+      "x-api-key",
+      "anthropic-version",
+      "anthropic-beta",
+      "anthropic-dangerous-direct-browser-access",
+      "x-stainless-*",
+    ].flatMap(expandStainless),
     exposeHeaders: EXPOSED,
     maxAge: 86_400,
   });

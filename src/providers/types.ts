@@ -18,6 +18,8 @@ export interface Usage {
   cachedPromptTokens: number;
   /** Input tokens written to the prompt cache (subset of promptTokens; Anthropic bills them). */
   cacheWriteTokens: number;
+  /** The part of cacheWriteTokens written for 1 hour (Anthropic bills them at 2× input); absent = none. */
+  cacheWrite1hTokens?: number;
   /** Reasoning / thinking tokens (subset of completionTokens). */
   reasoningTokens: number;
 }
@@ -68,7 +70,15 @@ export interface StreamTranslator {
   end(): string[];
   /** Usage seen so far (also after a failure mid-stream); null when upstream reported none. */
   usage(): Usage | null;
+  /**
+   * The terminal frame when the stream fails (`upstream_error`) or the provider goes silent
+   * (`upstream_timeout`), in the client's wire format; default: the OpenAI error frames.
+   */
+  errorFrame?(code: StreamFailure): string;
 }
+
+/** How a stream failed, as the proxy core reports it to `StreamTranslator.errorFrame`. */
+export type StreamFailure = "upstream_error" | "upstream_timeout";
 
 /** What kind of failure an upstream error response is; the proxy core decides what to do. */
 export type UpstreamFailureKind =

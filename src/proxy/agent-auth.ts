@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { hashKeySecret } from "../keys/secret-hash";
 import { parseToken } from "../keys/token";
+import { isUnknownKey, rememberUnknownKey } from "../keys/unknown-keys";
 
 /**
  * Secret hashes of recently seen tokens, per isolate: a warm key skips the HMAC (a Web Crypto call
@@ -25,17 +26,42 @@ async function secretHash(pepper: string, token: string, id: string, secret: str
   return hash;
 }
 
+export interface AgentKey {
+  id: string;
+  secretHash: string;
+}
+
 /**
- * The agent's `vk_` key from `Authorization: Bearer`. A missing, malformed or mistyped token (bad
- * checksum) is rejected here with no I/O; the key's KeyGuard then checks the secret hash.
+ * The agent's `vk_` key from `Authorization: Bearer` (and, on Anthropic's surface, `x-api-key`). A
+ * missing, malformed or mistyped token (bad checksum), or one whose id a KeyGuard recently reported
+ * as no key, is rejected here with no I/O; the key's KeyGuard then checks the secret hash.
  */
-export async function agentKey(c: Context<AppEnv>): Promise<{ id: string; secretHash: string }> {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
-    throw new GatewayError("invalid_api_key", "Missing API key: send Authorization: Bearer vk_….");
+export async function agentKey(c: Context<AppEnv>, options: { xApiKey?: boolean } = {}): Promise<AgentKey> {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  // Anthropic clients send x-api-key (ANTHROPIC_API_KEY), Authorization (ANTHROPIC_AUTH_TOKEN), or
+  // both (apiKeyHelper). The vk_ one counts; two different vk_ keys in one request are refused, as
+  // which one was meant is not ours to guess.
+  const apiKey = options.xApiKey ? c.req.header("x-api-key")?.trim() || undefined : undefined;
+  const given = [apiKey, bearer].filter((t): t is string => t !== undefined);
+  if (given.length === 0) {
+    throw new GatewayError(
+      "invalid_api_key",
+      options.xApiKey ? "Missing API key: send x-api-key: vk_… or Authorization: Bearer vk_…." : "Missing API key: send Authorization: Bearer vk_….",
+    );
   }
-  const token = parseToken(match[1]!);
-  if (!token) throw new GatewayError("invalid_api_key", "Invalid API key.");
-  return { id: token.id, secretHash: await secretHash(c.env.KEY_PEPPER, match[1]!, token.id, token.secret) };
+  const parsed = given.flatMap((raw) => {
+    const token = parseToken(raw);
+    return token ? [{ raw, token }] : [];
+  });
+  if (parsed.length === 2 && parsed[0]!.raw !== parsed[1]!.raw) {
+    throw new GatewayError("invalid_api_key", "x-api-key and Authorization carry different keys: send one vk_ key.");
+  }
+  const found = parsed[0];
+  if (!found || isUnknownKey(found.token.id)) throw new GatewayError("invalid_api_key", "Invalid API key.");
+  return { id: found.token.id, secretHash: await secretHash(c.env.KEY_PEPPER, found.raw, found.token.id, found.token.secret) };
+}
+
+/** After a KeyGuard's answer: an id it reported as no key is refused in this isolate for a while. */
+export function noteUnknownKey(keyId: string, result: { ok: boolean; unknownKey?: true }): void {
+  if (!result.ok && result.unknownKey) rememberUnknownKey(keyId);
 }

@@ -2,8 +2,8 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import type { ChatCompletionRequest } from "../openai/schema";
 import type { ResolvedModel } from "../providers/registry";
-import type { AdapterContext } from "../providers/types";
-import { keysFor, reportAuthFailure, reportRateLimited } from "./key-source";
+import type { AdapterContext, UpstreamFailure, UpstreamRequest } from "../providers/types";
+import { type KeySet, keysFor, reportAuthFailure, reportRateLimited } from "./key-source";
 import { readCapped } from "./upstream-body";
 import { sendUpstream } from "./upstream-call";
 import { failureToError } from "./upstream-failure";
@@ -14,6 +14,10 @@ export interface Attempt {
   keyId: string;
 }
 
+/** Builds the upstream request for one pooled key (called again with each key on rotation). */
+export type BuildUpstream = (ctx: AdapterContext) => UpstreamRequest;
+export type ClassifyError = (status: number, headers: Headers, body: string) => UpstreamFailure;
+
 /** Error bodies are read only to classify them: read at most this much, then hang up. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -22,26 +26,33 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * the same request (same provider, same model, same body) goes to the next key; a refused key is
  * disabled and skipped. Nothing reaches the client until a key answers 2xx, so streamed requests
  * replay as safely as buffered ones. Never another provider or model.
+ *
+ * `request` is a chat request (built by the route's adapter) or, for the other endpoints, a build
+ * function; `classify` defaults to the adapter's (an endpoint with its own wire format passes one).
  */
 export async function callWithRotation(
   env: Env,
   route: ResolvedModel,
-  request: ChatCompletionRequest,
+  request: ChatCompletionRequest | BuildUpstream,
   base: Omit<AdapterContext, "apiKey">,
   abort: AbortController,
   timeoutMs: number,
   waitUntil?: (p: Promise<unknown>) => void,
+  classify: ClassifyError = (status, headers, body) => route.adapter.classifyError(status, headers, body),
+  /** Narrows the pool (e.g. to the scope holding stored responses, see home-scope.ts). */
+  pick: (keys: KeySet) => KeySet = (keys) => keys,
 ): Promise<Attempt> {
-  const keys = await keysFor(env, route.provider, waitUntil);
+  const build: BuildUpstream = typeof request === "function" ? request : (ctx) => route.adapter.buildRequest(request, ctx);
+  const keys = pick(await keysFor(env, route.provider, waitUntil));
   if (!keys.configured) {
     throw new GatewayError("model_not_found", `No key is configured for the provider '${route.provider}'.`, { param: "model" });
   }
   for (const key of keys) {
     const ctx: AdapterContext = { ...base, apiKey: key.apiKey };
-    const response = await sendUpstream(route, route.adapter.buildRequest(request, ctx), abort, timeoutMs);
+    const response = await sendUpstream(route, build(ctx), abort, timeoutMs);
     if (response.ok) return { response, ctx, keyId: key.id };
     const body = await readCapped(response, MAX_ERROR_BODY_BYTES, timeoutMs);
-    const failure = route.adapter.classifyError(response.status, response.headers, body.text);
+    const failure = classify(response.status, response.headers, body.text);
     if (failure.kind === "rate_limited") {
       await reportRateLimited(env, route.provider, key.id, failure.retryAfterMs);
       continue;

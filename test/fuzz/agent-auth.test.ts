@@ -2,8 +2,19 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, BASE, createKey, type CreatedKey } from "../support/gateway";
 import { sqlRows } from "../support/key-guard";
-import { assertFuzz, countCase, direct, expectAgentError, expectNoSecret, reportCounts, runs, serverSecrets, settleAll } from "../support/fuzz";
-import { agentRoutes, label, type RouteInfo } from "../support/routes";
+import {
+  assertFuzz,
+  countCase,
+  direct,
+  expectAgentError,
+  expectAnthropicError,
+  expectNoSecret,
+  reportCounts,
+  runs,
+  serverSecrets,
+  settleAll,
+} from "../support/fuzz";
+import { agentAudited, agentBody, agentErrorShape, agentRoutes, label, type RouteInfo } from "../support/routes";
 import { TEST_SECRETS } from "../support/test-secrets";
 import { authorization } from "./arbitraries";
 
@@ -43,7 +54,7 @@ describe("fuzz: the Authorization header on /v1", () => {
   async function send(route: RouteInfo, header: string | null): Promise<void> {
     const headers = new Headers({ "content-type": "application/json" });
     if (header !== null) headers.set("authorization", header);
-    const body = route.method === "GET" ? null : JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "auth fuzz" }] });
+    const body = route.method === "GET" ? null : JSON.stringify(agentBody(route));
     const { res, text } = await direct(new Request(`${BASE}${route.path}`, { method: route.method, headers, body }));
     countCase("credentials × /v1 routes");
     const credential = header?.trim().split(/\s+/).at(-1) ?? "";
@@ -57,10 +68,10 @@ describe("fuzz: the Authorization header on /v1", () => {
     const want = expected(header);
     if (want === "ok") {
       expect(res.status, text).toBe(200);
-      if (route.path === "/v1/chat/completions") successes += 1;
+      if (agentAudited(route)) successes += 1;
       return;
     }
-    const error = expectAgentError(res, text);
+    const error = agentErrorShape(route) === "anthropic" ? expectAnthropicError(res, text) : expectAgentError(res, text);
     expect(error.code).toBe(want);
     expect(res.status).toBe(401);
   }

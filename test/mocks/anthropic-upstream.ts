@@ -12,11 +12,14 @@ import { cutStream, type MockControl, scriptedResponse } from "./control";
  *    every block (text, tool_result text, JSON of tool_use input). With cache_control marks, the
  *    text up to and including the first marked block is `cache_read_input_tokens` (as if an earlier
  *    request had cached it), the text after it up to and including the last marked block is
- *    `cache_creation_input_tokens`, the rest is `input_tokens` (min 1); without marks both cache
+ *    `cache_creation_input_tokens` (split by TTL in `cache_creation`: each written block takes the
+ *    `ttl` of the first mark at or after it), the rest is `input_tokens` (min 1); without marks both cache
  *    counts are 0. output_tokens = tokens(thinking + text + JSON of tool input), min 1.
  *  - `max_tokens` cuts the text at max_tokens*4 chars (stop_reason max_tokens); a stop sequence
  *    cuts it before its first occurrence (stop_reason stop_sequence).
  *  - "MOCK_MIDSTREAM_ERROR" in the last user text: a stream sends an `error` event after its first text delta.
+ *  - POST /v1/messages/count_tokens: `{"input_tokens": n}`, n = every prompt token above (input + cache reads + writes).
+ *  - Each request is recorded with its raw body and its anthropic-version / anthropic-beta headers.
  */
 
 type Json = Record<string, unknown>;
@@ -85,7 +88,8 @@ function invalid(body: Body): string | null {
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1)) return "temperature: must be between 0 and 1";
   const seen = new Set<string>();
   for (const turn of body.messages as Turn[]) {
-    if (turn.role !== "user" && turn.role !== "assistant") return `messages: Unexpected role "${turn.role}"`;
+    // `system` turns mid-conversation are accepted (MessageParam.role allows them; Claude Code sends them).
+    if (turn.role !== "user" && turn.role !== "assistant" && turn.role !== "system") return `messages: Unexpected role "${turn.role}"`;
     for (const block of blocksOf(turn.content)) {
       if (block.type === "text" && block.text === "") return "messages: text content blocks must be non-empty";
       if (block.type === "tool_use") seen.add(String(block.id));
@@ -107,10 +111,18 @@ function promptUsage(body: Body): Json {
   }
   const first = marked[0]! + 1;
   const last = marked[marked.length - 1]! + 1;
+  // A written block lives as long as the breakpoint that caches it: the first mark at or after it.
+  const written = { "5m": "", "1h": "" };
+  for (let i = first; i < last; i++) {
+    const mark = blocks[marked.find((m) => m >= i)!]!.cache_control as { ttl?: string };
+    written[mark.ttl === "1h" ? "1h" : "5m"] += texts[i];
+  }
+  const creation = { ephemeral_5m_input_tokens: tokens(written["5m"]), ephemeral_1h_input_tokens: tokens(written["1h"]) };
   return {
     input_tokens: Math.max(1, tokens(upTo(texts.length, last))),
-    cache_creation_input_tokens: tokens(upTo(last, first)),
+    cache_creation_input_tokens: creation.ephemeral_5m_input_tokens + creation.ephemeral_1h_input_tokens,
     cache_read_input_tokens: tokens(upTo(first)),
+    cache_creation: creation,
   };
 }
 
@@ -236,25 +248,37 @@ function rateLimitHeaders(requestId: string): Record<string, string> {
 
 export async function anthropicUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const key = request.headers.get("x-api-key");
-  const body =
-    request.method === "POST"
-      ? ((await request
-          .clone()
-          .json()
-          .catch(() => null)) as Body | null)
-      : null;
-  control.record({ provider: "anthropic", path, key, body, at: Date.now() });
+  const raw = request.method === "POST" ? await request.clone().text() : "";
+  let body: Body | null = null;
+  try {
+    body = request.method === "POST" ? (JSON.parse(raw) as Body | null) : null;
+  } catch {
+    // Not JSON: answered with a 400 below.
+  }
+  const anthropicHeaders: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    if (name.startsWith("anthropic-")) anthropicHeaders[name] = value;
+  });
+  control.record({ provider: "anthropic", path, key, body, raw, headers: anthropicHeaders, at: Date.now() });
   const requestId = `req_011${hex()}`;
 
   if (!key || key.startsWith("bad") || key.startsWith("sk-bad")) return error(401, "authentication_error", "invalid x-api-key", requestId);
   if (!request.headers.get("anthropic-version")) return error(400, "invalid_request_error", "anthropic-version: header is required", requestId);
-  if (request.method !== "POST" || path !== "/v1/messages") return error(404, "not_found_error", "Not found", requestId);
+  if (request.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens"))
+    return error(404, "not_found_error", "Not found", requestId);
   const script = control.take(key, body);
   if (script) {
     const failure = await scriptedResponse(script);
     if (failure) return failure;
   }
   if (body === null || typeof body !== "object") return error(400, "invalid_request_error", "The request body is not valid JSON.", requestId);
+  if (path === "/v1/messages/count_tokens") {
+    const problem = invalid({ max_tokens: 1, ...body });
+    if (problem) return error(400, "invalid_request_error", problem, requestId);
+    const usage = promptUsage(body) as { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
+    const count = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
+    return Response.json({ input_tokens: count }, { headers: rateLimitHeaders(requestId) });
+  }
   const problem = invalid(body);
   if (problem) return error(400, "invalid_request_error", problem, requestId);
 

@@ -1,4 +1,5 @@
 import { cutStream, type MockControl, scriptedResponse } from "./control";
+import { geminiEmbeddings } from "./gemini-embeddings";
 
 /**
  * A mock Gemini Developer API per reference §3 and the §6 checklist. Deterministic:
@@ -17,6 +18,7 @@ import { cutStream, type MockControl, scriptedResponse } from "./control";
  *  - `maxOutputTokens` cuts the text at 4 chars per token (MAX_TOKENS); a stop sequence cuts before it.
  *  - "MOCK_BLOCK" in the last user text → 200 with promptFeedback.blockReason SAFETY, no candidates.
  *  - "MOCK_MIDSTREAM_ERROR" in the last user text → the stream sends an error object after its first chunk.
+ *  - embedContent / batchEmbedContents: see gemini-embeddings.ts.
  */
 
 type Json = Record<string, unknown>;
@@ -49,6 +51,7 @@ interface Answer {
 
 const tokens = (text: string): number => Math.ceil(text.length / 4);
 const ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const EMBED_ROUTE = /^\/v1beta\/models\/([^/:]+):(embedContent|batchEmbedContents)$/;
 
 function partText(part: Part): string {
   if (part.functionCall) return JSON.stringify(part.functionCall.args ?? {});
@@ -217,12 +220,15 @@ export async function geminiUpstream(request: Request, control: MockControl, pat
     return error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", BAD_KEY_DETAILS);
   }
   const route = ROUTE.exec(path);
-  if (request.method !== "POST" || !route) return error(404, "NOT_FOUND", "Requested entity was not found.");
+  const embed = EMBED_ROUTE.exec(path);
+  if (request.method !== "POST" || (!route && !embed)) return error(404, "NOT_FOUND", "Requested entity was not found.");
   const script = control.take(key, body);
   if (script) {
     const failure = await scriptedResponse(script);
     if (failure) return failure;
   }
+  if (embed) return geminiEmbeddings(body as Record<string, unknown> | null, embed[1]!, embed[2]!);
+  if (!route) return error(404, "NOT_FOUND", "Requested entity was not found.");
   if (body === null || typeof body !== "object") return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
   const problem = invalid(body);
   if (problem) return error(400, "INVALID_ARGUMENT", problem);

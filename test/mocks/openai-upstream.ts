@@ -1,9 +1,11 @@
 import { handleMockRequest } from "../../src/providers/mock/mock-upstream";
 import { cutStream, type MockControl, scriptedResponse } from "./control";
+import { openAiResponses } from "./openai-responses";
 
 /**
  * A mock OpenAI (and OpenAI-compatible) server per reference §1 and the §6 checklist: bearer auth
- * with OpenAI's 401 body, rate-limit headers, and the built-in mock's exact buffered/stream format.
+ * with OpenAI's 401 body, rate-limit headers, and the built-in mock's exact buffered/stream format
+ * (chat completions, embeddings); /v1/responses per openai-responses.ts.
  */
 export async function openAiUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const auth = request.headers.get("authorization");
@@ -28,7 +30,7 @@ export async function openAiUpstream(request: Request, control: MockControl, pat
     const failure = await scriptedResponse(script);
     if (failure) return failure;
   }
-  const response = await handleMockRequest(request);
+  const response = path.endsWith("/responses") ? openAiResponses(body as Record<string, unknown> | null, key, control) : await handleMockRequest(request);
   const headers = new Headers(response.headers);
   headers.set("x-ratelimit-limit-requests", "10000");
   headers.set("x-ratelimit-remaining-requests", "9999");

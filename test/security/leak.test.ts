@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { direct } from "../support/fuzz";
 import { BASE, gatewayFetch, mockUpstream } from "../support/gateway";
-import { fillPath, label, matches, publicRoutes, adminRoutes, agentRoutes, type RouteInfo } from "../support/routes";
+import { agentBody, fillPath, label, matches, publicRoutes, adminRoutes, agentRoutes, type RouteInfo } from "../support/routes";
 import { TEST_SECRETS } from "../support/test-secrets";
 import { dumpD1, dumpDurableObject } from "./storage-dump";
 
@@ -183,7 +183,8 @@ async function sweep(ids: { vk: { id: string; key: string }; refusedId: string; 
   for (const route of ordered) {
     const auth = route.path.startsWith("/v1/") ? `Bearer ${ids.vk.key}` : ADMIN;
     const path = fillPath(route, () => param(route));
-    await send(route.method, `${path}${queries[label(route)] ?? ""}`, { auth, json: bodies[label(route)] });
+    const json = bodies[label(route)] ?? (route.path.startsWith("/v1/") && route.method === "POST" ? agentBody(route) : undefined);
+    await send(route.method, `${path}${queries[label(route)] ?? ""}`, { auth, json });
     await send(
       route.method,
       fillPath(route, () => "nope"),

@@ -146,3 +146,23 @@ export function expectAdminError(res: Response, text: string): AdminError {
   expect(typeof body.error.message).toBe("string");
   return body.error;
 }
+
+/**
+ * An error of the Anthropic surface (/v1/messages…): exactly {type:"error", error:{type,message},
+ * request_id}, the id equal to the `x-request-id` and `request-id` headers. Its body has no KeyForge
+ * code: for a 401 the code is told from the message (`code` below), so sweeps can assert it.
+ */
+export function expectAnthropicError(res: Response, text: string): { type: string; message: string; code: string | null } {
+  const requestId = res.headers.get("x-request-id");
+  expect(requestId).toMatch(REQUEST_ID);
+  expect(res.headers.get("request-id")).toBe(requestId);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = JSON.parse(text) as { type: string; error: { type: string; message: string }; request_id: string };
+  expect(Object.keys(body).sort()).toEqual(["error", "request_id", "type"]);
+  expect(body.type).toBe("error");
+  expect(body.request_id).toBe(requestId);
+  expect(Object.keys(body.error).sort()).toEqual(["message", "type"]);
+  const code =
+    res.status !== 401 ? null : /revoked/.test(body.error.message) ? "key_revoked" : /expired/.test(body.error.message) ? "key_expired" : "invalid_api_key";
+  return { ...body.error, code };
+}

@@ -49,3 +49,23 @@ export function matches(route: RouteInfo, method: string, pathname: string): boo
   const pattern = route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:([A-Za-z_]+)/g, "[^/]+");
   return new RegExp(`^${pattern}$`).test(pathname);
 }
+
+/**
+ * A valid body for each POST route of the agent API, so suites that sweep every route fail only on
+ * what they vary (the credential). A route missing here gets the chat body. `audited`: a success
+ * with the mock model writes an audit entry (an estimate such as count_tokens for a non-Claude model
+ * calls no provider and is not audited).
+ */
+const AGENT_BODIES: Record<string, { body: unknown; audited: boolean }> = {
+  "/v1/chat/completions": { body: { model: "mock/echo", messages: [{ role: "user", content: "route sweep" }] }, audited: true },
+  "/v1/messages": { body: { model: "mock/echo", max_tokens: 16, messages: [{ role: "user", content: "route sweep" }] }, audited: true },
+  "/v1/messages/count_tokens": { body: { model: "mock/echo", messages: [{ role: "user", content: "route sweep" }] }, audited: false },
+  "/v1/responses": { body: { model: "mock/echo", input: "route sweep" }, audited: true },
+  "/v1/embeddings": { body: { model: "mock/echo", input: "route sweep" }, audited: true },
+};
+
+export const agentBody = (route: RouteInfo): unknown => (AGENT_BODIES[route.path] ?? AGENT_BODIES["/v1/chat/completions"]!).body;
+export const agentAudited = (route: RouteInfo): boolean => route.method === "POST" && (AGENT_BODIES[route.path]?.audited ?? true);
+
+/** The error shape of an agent route: Anthropic's on its Messages surface, OpenAI's everywhere else under /v1. */
+export const agentErrorShape = (route: RouteInfo): "anthropic" | "openai" => (route.path.startsWith("/v1/messages") ? "anthropic" : "openai");

@@ -4,13 +4,14 @@ import { GatewayError } from "../../errors";
 import { chatCompletionRequestSchema } from "../../openai/schema";
 import { readBody } from "../../lib/request-body";
 import { costMicros, formatUsd } from "../../pricing/price";
-import { agentKey } from "../../proxy/agent-auth";
-import { estimatePromptTokens, estimatedUsage, requestedMaxTokens } from "../../proxy/estimate";
+import { agentKey, noteUnknownKey } from "../../proxy/agent-auth";
+import { boundRequest, estimatedUsage } from "../../proxy/estimate";
+import { unboundedField } from "../../proxy/unbounded-fields";
 import { rateLimitHeaders } from "../../proxy/rate-headers";
 import { callWithRotation } from "../../proxy/rotation";
 import { translateStream } from "../../proxy/stream-response";
 import { readCapped } from "../../proxy/upstream-body";
-import { upstreamTimeoutMs } from "../../proxy/upstream-call";
+import { streamIdleTimeoutMs, upstreamTimeoutMs } from "../../proxy/upstream-call";
 import { resolveModel } from "../../providers/registry";
 import { type Usage, ZERO_USAGE } from "../../providers/types";
 
@@ -45,7 +46,10 @@ chatCompletionsRoute.post("/", async (c) => {
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const route = await resolveModel(c.env, request.model, waitUntil);
   const stream = request.stream === true;
-  const promptTokens = estimatePromptTokens(request);
+  // The worst case of everything forwarded is what the KeyGuard reserves (issue 13: n, every field).
+  const bound = boundRequest(request, route.model);
+  const unbounded = unboundedField(request);
+  const promptTokens = bound.promptTokens;
   const requestId = c.get("requestId");
   const guard = c.env.KEY_GUARD.getByName(key.id);
 
@@ -57,15 +61,20 @@ chatCompletionsRoute.post("/", async (c) => {
     provider: route.provider,
     modelNames: route.names,
     promptTokens,
-    maxTokens: requestedMaxTokens(request),
+    maxTokens: bound.maxTokens,
+    choices: bound.choices,
+    extraOutputTokens: bound.extraOutputTokens,
+    unbounded,
     defaultMaxTokens: DEFAULT_MAX_TOKENS,
     price: route.price,
     stream,
   });
   const rateHeaders = rateLimitHeaders(admission.rate);
+  noteUnknownKey(key.id, admission);
   if (!admission.ok) {
     throw new GatewayError(admission.code, admission.message, {
       headers: rateHeaders,
+      ...(admission.code === "invalid_request" && unbounded ? { param: unbounded.param } : {}),
       ...(admission.retryAfterMs === undefined ? {} : { retryAfterSeconds: admission.retryAfterMs / 1000 }),
     });
   }
@@ -107,7 +116,10 @@ chatCompletionsRoute.post("/", async (c) => {
     );
     if (stream) {
       if (!attempt.response.body) throw new GatewayError("upstream_error", "The provider sent an empty stream.");
-      const { body, done } = translateStream(attempt.response.body, route.adapter.createStreamTranslator(attempt.ctx), abort);
+      const { body, done } = translateStream(attempt.response.body, route.adapter.createStreamTranslator(attempt.ctx), abort, {
+        idleTimeoutMs: streamIdleTimeoutMs(c.env),
+        clientGone: c.req.raw.signal,
+      });
       waitUntil(done.then((outcome) => settle(outcome.status, outcome.usage, outcome.outputBytes)));
       return new Response(body, {
         headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...rateHeaders },
