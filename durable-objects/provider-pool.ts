@@ -4,6 +4,7 @@ import { cooldownMs } from "../src/pool/cooldown";
 import { HealthStore, type HealthRow } from "../src/pool/health-store";
 import { type CatalogueKey, loadCatalogueKeys } from "../src/pool/pool-keys";
 import { effectiveStatus, type PoolKey, type PoolSnapshot } from "../src/pool/types";
+import { emitInBackground } from "../src/webhooks/emit";
 
 /** Re-read D1 this often even without `reload()`, so a missed reload heals by itself. */
 const CATALOGUE_REFRESH_MS = 5 * 60_000;
@@ -60,6 +61,10 @@ export class ProviderPool extends DurableObject<Cloudflare.Env> {
     for (const member of group) {
       const current = this.health.get(member.id);
       this.health.put(member.id, cooled(current, until), now);
+      // Alert on the change only: a 429 that extends a running cooldown is not news.
+      if (effectiveStatus(current ?? { status: "healthy", cooldownUntil: null }, now) === "healthy") {
+        this.alert("provider_key.cooled_down", member, { cooldown_until: new Date(until).toISOString(), retry_after_ms: retryAfterMs });
+      }
     }
     this.health.bumpVersion();
     return this.build();
@@ -76,6 +81,7 @@ export class ProviderPool extends DurableObject<Cloudflare.Env> {
     const current = this.health.get(key.id);
     this.health.put(key.id, { status: "disabled", cooldownUntil: current?.cooldownUntil ?? null }, this.now());
     this.health.bumpVersion();
+    if (current?.status !== "disabled") this.alert("provider_key.disabled", key, {});
     return this.build();
   }
 
@@ -87,6 +93,12 @@ export class ProviderPool extends DurableObject<Cloudflare.Env> {
     this.health.put(key.id, { status: "healthy", cooldownUntil: null }, this.now());
     this.health.bumpVersion();
     return this.build();
+  }
+
+  /** A webhook alert about one key, sent after this call returns (never delays the caller). */
+  private alert(type: "provider_key.cooled_down" | "provider_key.disabled", key: CatalogueKey, extra: Record<string, unknown>): void {
+    const data = { provider: this.provider, provider_key_id: key.id, name: key.name, scope: key.scope, last4: key.last4, ...extra };
+    emitInBackground(this.env, (p) => this.ctx.waitUntil(p), type, data, this.now());
   }
 
   private find(keyId: string): CatalogueKey | undefined {

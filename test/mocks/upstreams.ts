@@ -3,6 +3,7 @@ import { MockControl } from "./control";
 import { geminiUpstream } from "./gemini-upstream";
 import type { FetchHandler } from "./serve";
 import { openAiUpstream } from "./openai-upstream";
+import { webhookReceiver } from "./webhook-receiver";
 
 /**
  * All mock providers behind one loopback server: /openai/v1/…, /anthropic/v1/…, /gemini/v1beta/…
@@ -46,6 +47,8 @@ async function dispatch(request: Request, control: MockControl): Promise<Respons
       return anthropicUpstream(request, control, path);
     case "gemini":
       return geminiUpstream(request, control, path);
+    case "webhook-receiver":
+      return webhookReceiver(request, control, path);
     default:
       return Response.json({ error: { message: `no mock for ${provider}` } }, { status: 404 });
   }
