@@ -36,7 +36,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/unit/**", "test/e2e/**", "test/node/**"],
+    exclude: ["test/unit/**", "test/unit-node/**", "test/e2e/**", "test/node/**"],
     globalSetup: ["./test/support/global-setup.ts"],
     setupFiles: ["./test/support/apply-migrations.ts", "./test/support/cleanup.ts"],
     // Bounded: a hung test, hook or teardown fails with its name instead of stalling CI.

@@ -17,7 +17,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/unit-node/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
       },
       {
         extends: true,

@@ -7,6 +7,7 @@ import type { MerkleNode, MerkleNodeStore } from "../src/audit/merkle-store";
  *   audit_nodes(level, idx, hash)     RFC 6962 perfect-subtree hashes; leaf seq s is (0, s - 1)
  *   audit_checkpoints(size, note, …)  every checkpoint signed for this key's log
  *   meta 'audit_tree_size'            seqs 1..size are sealed (hash set, leaf and nodes written)
+ *   audit_denials(code, …)            denials counted but not yet appended: one open window per kind
  *
  * The sealed prefix is tracked by its size, not by `hash IS NULL`: a hash erased by tampering
  * must show up as a bad entry, not be quietly recomputed by the sealer.
@@ -30,6 +31,14 @@ export interface StoredCheckpoint {
 }
 
 type CheckpointRow = { size: number; note: string; verifier_key: string; signed_at: number };
+
+/** Denials of one kind (denial code) counted since `windowStart`; `first` is the first one's entry fields (JSON). */
+export interface DenialWindow {
+  code: string;
+  windowStart: number;
+  count: number;
+  first: string;
+}
 
 const toBlob = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer;
 
@@ -114,6 +123,32 @@ export class AuditStore implements MerkleNodeStore {
 
   latestCheckpointBelow(size: number): StoredCheckpoint | null {
     return toCheckpoint(this.sql.exec<CheckpointRow>(`SELECT * FROM audit_checkpoints WHERE size < ? ORDER BY size DESC LIMIT 1`, size).toArray()[0]);
+  }
+
+  /** Created here rather than with the other tables so that an existing log gains it on its next start. */
+  migrateDenials(): void {
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS audit_denials (code TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL, first TEXT NOT NULL)`,
+    );
+  }
+
+  denialWindows(): DenialWindow[] {
+    return this.sql
+      .exec<{ code: string; window_start: number; count: number; first: string }>(`SELECT * FROM audit_denials`)
+      .toArray()
+      .map((r) => ({ code: r.code, windowStart: r.window_start, count: r.count, first: r.first }));
+  }
+
+  openDenialWindow(w: DenialWindow): void {
+    this.sql.exec(`INSERT OR REPLACE INTO audit_denials (code, window_start, count, first) VALUES (?, ?, ?, ?)`, w.code, w.windowStart, w.count, w.first);
+  }
+
+  countDenial(code: string): void {
+    this.sql.exec(`UPDATE audit_denials SET count = count + 1 WHERE code = ?`, code);
+  }
+
+  closeDenialWindow(code: string): void {
+    this.sql.exec(`DELETE FROM audit_denials WHERE code = ?`, code);
   }
 
   saveCheckpoint(c: StoredCheckpoint): void {

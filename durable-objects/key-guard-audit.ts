@@ -3,9 +3,10 @@ import { deriveChainKey, genesisHash, nextChainHash } from "../src/audit/chain";
 import { describeError } from "../src/audit/errors";
 import { leafHash } from "../src/audit/merkle";
 import { nodesForAppend, type MerkleNode, type MerkleNodeStore } from "../src/audit/merkle-store";
+import type { Endpoint } from "../src/keys/types";
 import { utf8 } from "../src/lib/bytes";
 import { logError } from "../src/lib/log";
-import type { AuditRow, AuditStore } from "./key-guard-audit-store";
+import type { AuditRow, AuditStore, DenialWindow } from "./key-guard-audit-store";
 
 /**
  * The KeyGuard's audit log: append, seal, read.
@@ -27,7 +28,17 @@ import type { AuditRow, AuditStore } from "./key-guard-audit-store";
  * instance seals them on construction, on the next append, or in the alarm. Every read (list,
  * verify, checkpoint, report) first awaits `sealed()`. Without AUDIT_HMAC_SECRET the sealer
  * refuses to run (logged) rather than write hashes nobody can verify; entries are still kept.
+ *
+ * Denials are coalesced (`deny`): an agent at its cap could otherwise append an entry per request
+ * forever. The first denial of a kind opens a one-minute window; each one in it adds 1 to the
+ * window's stored count, in the same synchronous step as the decision. When the minute is over
+ * (`flushDenials`: the alarm, the next denial of that kind, or any read) the window becomes one
+ * entry with `count`, appended and removed in one step. Stored, not held in memory: an instance
+ * evicted mid-minute leaves the window and its alarm to the next one.
  */
+
+/** Denials of one kind are coalesced into at most one entry per this long. */
+export const DENIAL_WINDOW_MS = 60_000;
 
 /** The audit configuration the KeyGuard reads (a function, so tests can rotate keys). */
 export type AuditEnv = Pick<Cloudflare.Env, "DB" | "AUDIT_HMAC_SECRET" | "AUDIT_SIGNING_KEYS" | "AUDIT_ORIGIN_PREFIX" | "AUDIT_CHECKPOINT_MS">;
@@ -38,12 +49,16 @@ export interface AuditFields {
   requestId: string;
   model: string;
   provider: string;
+  /** The agent API (absent only in entries written before the field existed). */
+  endpoint?: Endpoint;
   stream: boolean;
   status: number | "expired";
   promptTokens: number;
   completionTokens: number;
   costMicros: number;
   latencyMs: number;
+  /** Coalesced denials: the requests this entry stands for. */
+  count?: number;
 }
 
 export interface AuditHead {
@@ -88,6 +103,64 @@ export function entryText(seq: number, f: AuditFields): string {
     cost_micros: count(f.costMicros),
     latency_ms: count(f.latencyMs),
     stream: f.stream,
+    // Only when known, so entries without it (written before the field existed) keep their bytes.
+    ...(f.endpoint === undefined ? {} : { endpoint: f.endpoint }),
+    ...(f.count === undefined ? {} : { count: Math.max(1, count(f.count)) }),
+  });
+}
+
+/** An admin action (adminEntrySchema): control-plane log, or a key's policy history. */
+export interface AdminFields {
+  /** The log's id: "control-plane", or the key's id. */
+  logId: string;
+  ts: number;
+  requestId: string;
+  actor: string;
+  action: string;
+  target: string;
+  /** Policy fields only, never a secret. */
+  change: Record<string, { before: unknown; after: unknown }> | null;
+  refSeq?: number;
+}
+
+const ACTION = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+/** Any value made JSON-safe for JCS (fractions and huge numbers as strings): an entry never fails to encode. */
+function jsonSafe(value: unknown, depth = 0): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") return text(value, 4096);
+  if (typeof value === "number") return Number.isSafeInteger(value) && !Object.is(value, -0) ? value : String(value);
+  if (depth > 8) return "[nested]";
+  if (Array.isArray(value)) return value.slice(0, 256).map((v) => jsonSafe(v, depth + 1));
+  if (typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .slice(0, 256)
+        .map(([k, v]) => [text(k, 128), jsonSafe(v, depth + 1)]),
+    );
+  }
+  return String(value);
+}
+
+/** The canonical text of an admin entry; like entryText it never throws. */
+export function adminEntryText(seq: number, f: AdminFields): string {
+  const change =
+    f.change === null
+      ? null
+      : Object.fromEntries(Object.entries(f.change).map(([field, c]) => [text(field, 64), { before: jsonSafe(c.before), after: jsonSafe(c.after) }]));
+  return canonicalJson({
+    v: 1,
+    kind: "admin",
+    key_id: text(f.logId, 128),
+    seq,
+    ts: count(f.ts),
+    request_id: text(f.requestId, 256),
+    actor: text(f.actor, 128) || "unknown",
+    action: ACTION.test(f.action) ? f.action : "unknown",
+    target: text(f.target, 256),
+    change,
+    ...(f.refSeq === undefined ? {} : { ref_seq: Math.max(1, count(f.refSeq)) }),
   });
 }
 
@@ -123,6 +196,8 @@ export class AuditLog {
   private queued = false;
   private keys: ChainKeys | null = null;
   private configProblem: string | null = null;
+  /** Open denial windows by denial code, mirroring audit_denials. */
+  private readonly denials = new Map<string, DenialWindow>();
 
   constructor(
     private readonly store: AuditStore,
@@ -133,14 +208,65 @@ export class AuditLog {
   /** After a restart: continue numbering, and seal what the previous instance left. */
   load(): void {
     this.nextSeq = this.store.nextSeq();
+    this.store.migrateDenials();
+    for (const window of this.store.denialWindows()) this.denials.set(window.code, window);
     if (this.store.hasUnsealed()) this.scheduleSeal();
+  }
+
+  /**
+   * Synchronous, in the denial's own step: counts it into its kind's open window (the window is
+   * stored). Call `flushDenials(ts)` first so an ended window is not extended. Returns when this
+   * window must be flushed.
+   */
+  deny(code: string, fields: AuditFields): number {
+    const open = this.denials.get(code);
+    if (open) {
+      open.count += 1;
+      this.store.countDenial(code);
+      return open.windowStart + DENIAL_WINDOW_MS;
+    }
+    const window: DenialWindow = { code, windowStart: fields.ts, count: 1, first: JSON.stringify(fields) };
+    this.denials.set(code, window);
+    this.store.openDenialWindow(window);
+    return window.windowStart + DENIAL_WINDOW_MS;
+  }
+
+  /** Appends one entry (with its exact count) per denial window over by `now`; returns how many. */
+  flushDenials(now: number): number {
+    let appended = 0;
+    for (const window of [...this.denials.values()].sort((a, b) => a.windowStart - b.windowStart)) {
+      if (now < window.windowStart + DENIAL_WINDOW_MS) continue;
+      // No await between the append and the delete: the count moves into the log exactly once.
+      this.append({ ...(JSON.parse(window.first) as AuditFields), count: window.count });
+      this.store.closeDenialWindow(window.code);
+      this.denials.delete(window.code);
+      appended += 1;
+    }
+    return appended;
+  }
+
+  /** When the earliest open denial window must be flushed; null when none is open. */
+  get nextDenialFlush(): number | null {
+    let next: number | null = null;
+    for (const window of this.denials.values()) next = Math.min(next ?? Infinity, window.windowStart + DENIAL_WINDOW_MS);
+    return next;
   }
 
   /** Synchronous: called in the same step as the charge it records. */
   append(fields: AuditFields): void {
+    this.appendText((seq) => entryText(seq, fields));
+  }
+
+  /** Synchronous, like `append`: an admin action; returns its seq. */
+  appendAdmin(fields: AdminFields): number {
+    return this.appendText((seq) => adminEntryText(seq, fields));
+  }
+
+  private appendText(text: (seq: number) => string): number {
     const seq = this.nextSeq++;
-    this.store.append(seq, entryText(seq, fields));
+    this.store.append(seq, text(seq));
     this.scheduleSeal();
+    return seq;
   }
 
   /** Starts the sealer after the current caller has returned; several appends share one run. */

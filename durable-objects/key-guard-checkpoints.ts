@@ -6,7 +6,7 @@ import { leafHash } from "../src/audit/merkle";
 import { rangeProof } from "../src/audit/merkle-range";
 import { consistencyProof, rootAt } from "../src/audit/merkle-store";
 import { keyIdHex, type NoteSigner } from "../src/audit/note-keys";
-import { buildReport, type AuditReport } from "../src/audit/report";
+import { buildReport, signReport, type AuditReport, type UnsignedAuditReport } from "../src/audit/report";
 import { signingKeyring } from "../src/audit/signing-keys";
 import { auditSigningKeys } from "../src/db/schema";
 import { toHex, utf8 } from "../src/lib/bytes";
@@ -157,8 +157,12 @@ export class AuditCheckpoints {
     return stored;
   }
 
-  /** A report of seqs from..to (default: the whole log) against a fresh or current checkpoint. */
-  async report(range: AuditRange, now: number): Promise<AuditReportResult> {
+  /**
+   * A report of seqs from..to (default: the whole log) against a fresh or current checkpoint,
+   * issued as `reportId`: signed as a whole (report id, key id, range, checkpoint) by the key
+   * that signed the checkpoint, so a copy cut at either end no longer verifies.
+   */
+  async report(range: AuditRange, now: number, reportId: string): Promise<AuditReportResult> {
     const unsealed = await this.sealedOrUnavailable();
     if (unsealed) return unsealed;
     const size = this.store.treeSize();
@@ -174,15 +178,23 @@ export class AuditCheckpoints {
     }
     const signed = await this.ensure(now);
     if (!signed.ok) return signed;
+    let signer: NoteSigner;
     try {
-      return { ok: true, report: await this.build(from, to, signed) };
+      signer = (await signingKeyring(this.config().AUDIT_SIGNING_KEYS)).active;
+    } catch (error) {
+      return auditFailure("unavailable", `Reports cannot be signed: ${describeError(error)}`);
+    }
+    // ensure() returns a checkpoint by the active key; were the keys swapped meanwhile, refuse.
+    if (signer.verifierKey !== signed.verifierKey) return auditFailure("unavailable", "The audit signing keys changed while the report was made: try again.");
+    try {
+      return { ok: true, report: await signReport(await this.build(from, to, signed), reportId, signer) };
     } catch (error) {
       if (!(error instanceof AuditError)) throw error;
       return auditFailure("integrity", `The stored audit log failed a check: ${describeError(error)}`);
     }
   }
 
-  private async build(from: number, to: number, signed: StoredCheckpoint): Promise<AuditReport> {
+  private async build(from: number, to: number, signed: StoredCheckpoint): Promise<UnsignedAuditReport> {
     const keyId = this.keyId() as string;
     const rows = this.store.page(from - 1, to - from + 1);
     if (rows.length !== to - from + 1 || rows.some((r, i) => r.seq !== from + i)) {

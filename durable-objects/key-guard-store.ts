@@ -1,4 +1,4 @@
-import type { KeyRecord } from "../src/keys/types";
+import type { Endpoint, KeyRecord } from "../src/keys/types";
 import type { RateState, Totals } from "../src/policy/admission";
 import type { UsageRollup as Rollup } from "../src/usage/rollups";
 
@@ -7,7 +7,7 @@ import type { UsageRollup as Rollup } from "../src/usage/rollups";
  * `await` between them commit atomically, which is what keeps a charge and its audit entry together.
  */
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
@@ -17,6 +17,8 @@ const MIGRATIONS: string[] = [
      cost_micros INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, stream INTEGER NOT NULL,
      admitted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
   `DROP INDEX IF EXISTS reservations_expiry`, // was only read at start-up; cost a write on every admit and settle
+  // Issue 16: the hour / day / ISO-week ledgers ("h:…", "d:…", "w:…"); months stay in `ledger`.
+  `CREATE TABLE IF NOT EXISTS window_ledger (period TEXT PRIMARY KEY, tokens INTEGER NOT NULL, spend_micros INTEGER NOT NULL, requests INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS rate_state (id INTEGER PRIMARY KEY CHECK (id = 1), rpm_tat REAL NOT NULL, tpm_tat REAL NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS audit_entries (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT)`,
   // v2: the sealed Merkle tree and the signed checkpoints (see key-guard-audit-store.ts).
@@ -33,18 +35,39 @@ export interface Reservation {
   costMicros: number;
   model: string;
   provider: string;
+  /** Absent in rows written before the column existed: those were all chat requests. */
+  endpoint: Endpoint;
   stream: boolean;
   admittedAt: number;
   expiresAt: number;
+  /** The shared budget that also holds this reservation (settled there too), or null. */
+  budgetId?: string | null;
 }
+
+/** Window periods ("h:…", "d:…", "w:…") have their own table; months ("2026-12") are the original ledger. */
+const tableOf = (period: string) => (period.includes(":") ? "window_ledger" : "ledger");
 
 export class KeyGuardStore {
   private readonly ledgers = new Map<string, Totals & { requests: number }>();
+  /** False until `migrate`: an object that never held a record has no tables, and reads as empty. */
+  private ready = false;
 
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Whether a previous instance created the tables. A read of the schema only: it writes nothing. */
+  exists(): boolean {
+    return this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_record'`).toArray().length > 0;
+  }
+
   migrate(): void {
+    this.ready = true;
     for (const statement of MIGRATIONS) this.sql.exec(statement);
+    // v3: the endpoint of a reservation (audited when it settles or expires). Added by ALTER so rows
+    // a previous version left keep working; they were all chat requests.
+    const reservationsSql = this.sql.exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reservations'`).one().sql;
+    if (!reservationsSql.includes("endpoint")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN endpoint TEXT NOT NULL DEFAULT 'chat'`);
+    // The budget (issue 16) a reservation is also held in; older rows had none.
+    if (!reservationsSql.includes("budget_id")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN budget_id TEXT`);
     this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)`, String(SCHEMA_VERSION));
   }
 
@@ -57,12 +80,16 @@ export class KeyGuardStore {
     this.sql.exec(`INSERT OR REPLACE INTO key_record (id, record) VALUES (1, ?)`, JSON.stringify(record));
   }
 
-  /** A month's totals. Read once per period and then kept in memory: every change goes through `charge`. */
+  /** A month's (or a window's, src/policy/windows.ts) totals. Read once per period and then kept in memory: every change goes through `charge`. */
   ledger(period: string): Totals & { requests: number } {
     let cached = this.ledgers.get(period);
+    if (!cached && !this.ready) return { tokens: 0, spendMicros: 0, requests: 0 };
     if (!cached) {
       const row = this.sql
-        .exec<{ tokens: number; spend_micros: number; requests: number }>(`SELECT tokens, spend_micros, requests FROM ledger WHERE period = ?`, period)
+        .exec<{ tokens: number; spend_micros: number; requests: number }>(
+          `SELECT tokens, spend_micros, requests FROM ${tableOf(period)} WHERE period = ?`,
+          period,
+        )
         .toArray()[0];
       cached = row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
       this.ledgers.set(period, cached);
@@ -74,13 +101,23 @@ export class KeyGuardStore {
     const current = this.ledger(period);
     this.ledgers.set(period, { tokens: current.tokens + tokens, spendMicros: current.spendMicros + spendMicros, requests: current.requests + 1 });
     this.sql.exec(
-      `INSERT INTO ledger (period, tokens, spend_micros, requests) VALUES (?, ?, ?, 1)
+      `INSERT INTO ${tableOf(period)} (period, tokens, spend_micros, requests) VALUES (?, ?, ?, 1)
        ON CONFLICT (period) DO UPDATE SET tokens = tokens + excluded.tokens,
          spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
       period,
       tokens,
       spendMicros,
     );
+  }
+
+  /** Drops the ledgers of ended hours, days and weeks (window keys sort by time; months are kept). */
+  pruneWindows(current: Record<"h:" | "d:" | "w:", string>): void {
+    if (!this.ready) return;
+    for (const [prefix, key] of Object.entries(current)) this.sql.exec(`DELETE FROM window_ledger WHERE period >= ? AND period < ?`, prefix, key);
+    for (const period of [...this.ledgers.keys()]) {
+      const prefix = period.slice(0, 2) as keyof typeof current;
+      if (prefix in current && period < current[prefix]) this.ledgers.delete(period);
+    }
   }
 
   reservations(): Reservation[] {
@@ -92,6 +129,8 @@ export class KeyGuardStore {
         cost_micros: number;
         model: string;
         provider: string;
+        endpoint: string | null;
+        budget_id: string | null;
         stream: number;
         admitted_at: number;
         expires_at: number;
@@ -104,6 +143,8 @@ export class KeyGuardStore {
         costMicros: r.cost_micros,
         model: r.model,
         provider: r.provider,
+        endpoint: (r.endpoint ?? "chat") as Endpoint,
+        budgetId: r.budget_id,
         stream: r.stream === 1,
         admittedAt: r.admitted_at,
         expiresAt: r.expires_at,
@@ -112,17 +153,19 @@ export class KeyGuardStore {
 
   addReservation(r: Reservation): void {
     this.sql.exec(
-      `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, stream, admitted_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, endpoint, stream, admitted_at, expires_at, budget_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.requestId,
       r.period,
       r.tokens,
       r.costMicros,
       r.model,
       r.provider,
+      r.endpoint,
       r.stream ? 1 : 0,
       r.admittedAt,
       r.expiresAt,
+      r.budgetId ?? null,
     );
   }
 

@@ -1,18 +1,30 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadKeyRecord, markActivated } from "../src/keys/catalogue";
+import { activateKeyRecord, loadKeyRecord } from "../src/keys/catalogue";
 import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, RateLimitInfo, SettleRequest } from "../src/keys/types";
 import { decideAdmission, identityDenial, peekRateInfo, type RateState, type Totals } from "../src/policy/admission";
 import { gcraRefund } from "../src/policy/gcra";
+import { SUB_MONTH_WINDOWS, type Window, type WindowTotals, windowEnd, windowKey, windowStart } from "../src/policy/windows";
 import { hourOf, periodOf } from "../src/policy/period";
 import { flushRollups } from "../src/usage/rollups";
 import { statusOf } from "../src/errors";
+import { logError } from "../src/lib/log";
+import { UNKNOWN_KEY_TTL_MS } from "../src/keys/unknown-keys";
+import type { PolicyEvent } from "../src/keys/policy-diff";
+import { matchSecret } from "../src/keys/rotation";
 import { KeyGuardStore, type Reservation } from "./key-guard-store";
 import { AuditLog, AuditUnavailable, auditFailure, type AuditEnv, type AuditPageResult } from "./key-guard-audit";
 import { AuditStore } from "./key-guard-audit-store";
 import { AuditCheckpoints, type AuditCheckpointResult, type AuditRange, type AuditReportResult } from "./key-guard-checkpoints";
+import { keyExpiredOnce, limitAlerts } from "./key-guard-alerts";
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+/**
+ * How often a warm KeyGuard compares its record with D1, in the background after a request: an admin
+ * change whose push was lost (or any other divergence) heals within this long of the key's next use.
+ * Also once after every cold start. The request itself never waits for D1.
+ */
+export const RECORD_RECHECK_MS = 5 * 60_000;
 /** Pending usage rollups reach D1 at most this long after the request (env ROLLUP_FLUSH_MS). */
 const DEFAULT_ROLLUP_FLUSH_MS = 60_000;
 
@@ -30,6 +42,13 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private readonly store: KeyGuardStore;
   private record: KeyRecord | null = null;
   private recordLoad: Promise<KeyRecord | null> | null = null;
+  /** Storage is opened (tables created, state loaded) with the first record, never before. */
+  private opened = false;
+  /** Until then, this id is known to have no key record (no D1 query); see src/keys/unknown-keys.ts. */
+  private unknownUntil = 0;
+  /** When the record was last read from D1 (0: not since this instance started). */
+  private recordCheckedAt = 0;
+  private recordCheck: Promise<void> | null = null;
   private rate: RateState = { rpmTat: 0, tpmTat: 0 };
   private reservations = new Map<string, Reservation>();
   private alarmAt: number | null = null;
@@ -51,37 +70,72 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.auditLog = new AuditLog(auditStore, () => this.auditEnv, keyId);
     this.checkpoints = new AuditCheckpoints(auditStore, this.auditLog, () => this.auditEnv, keyId);
     void ctx.blockConcurrencyWhile(async () => {
-      this.store.migrate();
-      this.record = this.store.loadRecord();
-      this.rate = this.store.loadRate();
-      for (const r of this.store.reservations()) this.reservations.set(r.requestId, r);
-      // Rows a previous instance appended but did not seal are sealed now (after this block).
-      this.auditLog.load();
-      this.checkpoints.load(this.now());
       this.alarmAt = await ctx.storage.getAlarm();
-      if (this.checkpoints.nextDue !== null) this.scheduleAlarm(this.checkpoints.nextDue);
+      // An object that never held a record (a forged token's id) has no tables and creates none.
+      if (this.store.exists()) this.open();
     });
   }
 
-  /** Create or replace the key's record (admin create, patch, revoke). Effective for the next admit. */
-  configure(record: KeyRecord): KeyUsage {
-    this.record = record;
-    this.store.saveRecord(record);
+  /** Creates the tables and loads what a previous instance left: at start-up, or with the first record. */
+  private open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.store.migrate();
+    this.record = this.store.loadRecord();
+    this.rate = this.store.loadRate();
+    for (const r of this.store.reservations()) this.reservations.set(r.requestId, r);
+    // Rows a previous instance appended but did not seal are sealed now (after this block).
+    this.auditLog.load();
+    // Denial windows a previous instance left open are flushed by the alarm when their minute is over.
+    if (this.auditLog.nextDenialFlush !== null) this.scheduleAlarm(this.auditLog.nextDenialFlush);
+    this.checkpoints.load(this.now());
+    if (this.checkpoints.nextDue !== null) this.scheduleAlarm(this.checkpoints.nextDue);
+  }
+
+  /**
+   * The key's record as D1 wrote it (admin push, cold load, re-check). Applied only if its version is
+   * newer than the one held, so pushes that arrive out of order cannot undo a later write (a revoke).
+   * Effective for the next admit.
+   */
+  configure(record: KeyRecord, event?: PolicyEvent): KeyUsage {
+    this.open();
+    if (!this.record || versionOf(record) > versionOf(this.record)) {
+      this.record = record;
+      this.store.saveRecord(record);
+      // The key's policy history, in the same synchronous step as the record it describes.
+      if (event) this.recordPolicy(record.id, event);
+    }
     return this.usage();
   }
 
+  private recordPolicy(keyId: string, event: PolicyEvent): void {
+    const ts = this.now();
+    this.auditLog.appendAdmin({
+      logId: keyId,
+      ts,
+      requestId: event.requestId,
+      actor: event.actor,
+      action: event.action,
+      target: `key:${keyId}`,
+      change: event.change,
+    });
+    const due = this.checkpoints.noteGrowth(ts);
+    if (due !== null) this.scheduleAlarm(due);
+  }
+
   async admit(req: AdmitRequest): Promise<AdmitResult> {
-    const record = this.record ?? (await this.ensureRecord(req.keyId));
+    const record = this.heldRecord() ?? (await this.ensureRecord(req.keyId));
     // From here on: no await until the decision is written.
-    if (!record || !secretMatches(record, req.secretHash)) {
-      return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {} };
-    }
+    if (!record) return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {}, unknownKey: true };
+    const refused = secretDenial(record, req.secretHash, this.now());
+    if (refused) return { ok: false, ...refused, rate: {} };
     const now = this.now();
     const period = periodOf(now);
-    const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now);
+    const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now, (w) => this.windowTotals(w, now));
     if (!decision.ok) {
+      if (decision.code === "key_expired") keyExpiredOnce(this.ctx, this.env, record, now);
       if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
-        this.recordAudit(record.id, now, req, statusOf(decision.code), 0, 0, 0, 0);
+        this.recordDenial(record.id, now, req, decision.code);
       }
       return {
         ok: false,
@@ -98,25 +152,99 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       costMicros: decision.grant.costMicros,
       model: req.model,
       provider: req.provider,
+      endpoint: req.endpoint ?? "chat",
       stream: req.stream,
       admittedAt: now,
       expiresAt: now + RESERVATION_TTL_MS,
+      budgetId: record.budgetId ?? null,
     };
+    const rateBefore = this.rate;
     this.rate = decision.grant.rate;
     this.store.saveRate(this.rate);
     this.store.addReservation(reservation);
     this.reservations.set(req.requestId, reservation);
     this.scheduleAlarm(reservation.expiresAt);
+    // A key in a shared budget: the key's own checks passed and its reservation is written (so its
+    // limits stay exact while we wait); now the budget's BudgetGuard checks and reserves across all
+    // its member keys. Keys without a budget never make this call.
+    if (reservation.budgetId) {
+      const denial = await this.reserveInBudget(reservation, rateBefore);
+      if (denial) {
+        this.recordDenial(record.id, now, req, denial.code);
+        return { ...denial, rate: decision.info };
+      }
+    }
     return { ok: true, injectMaxTokens: decision.grant.injectMaxTokens, rate: decision.info };
   }
 
-  /** Releases the reservation and charges the real usage; a repeat or unknown id is a no-op. */
-  settle(req: SettleRequest): { settled: boolean } {
+  /**
+   * Reserves `reservation` in its budget; on a denial (or a failed call) releases the key's own
+   * reservation and gives back the rate-limit units it took, so a refused request costs nothing.
+   */
+  private async reserveInBudget(reservation: Reservation, rateBefore: RateState): Promise<Extract<AdmitResult, { ok: false }> | null> {
+    const budget = this.env.BUDGET_GUARD.getByName(reservation.budgetId as string);
+    const release = () => {
+      if (!this.reservations.delete(reservation.requestId)) return;
+      this.store.removeReservation(reservation.requestId);
+      const record = this.record;
+      // Give back what this request took from the GCRA buckets (no-op if later requests moved them on).
+      const now = this.now();
+      this.rate = {
+        rpmTat: record?.rpm != null && this.rate.rpmTat > rateBefore.rpmTat ? gcraRefund(this.rate.rpmTat, now, record.rpm, 1) : this.rate.rpmTat,
+        tpmTat:
+          record?.tpm != null && this.rate.tpmTat > rateBefore.tpmTat ? gcraRefund(this.rate.tpmTat, now, record.tpm, reservation.tokens) : this.rate.tpmTat,
+      };
+      this.store.saveRate(this.rate);
+    };
+    try {
+      const verdict = await budget.reserve({
+        budgetId: reservation.budgetId as string,
+        keyId: this.record?.id ?? "",
+        requestId: reservation.requestId,
+        tokens: reservation.tokens,
+        costMicros: reservation.costMicros,
+        at: reservation.admittedAt,
+      });
+      if (verdict.ok) return null;
+      release();
+      return {
+        ok: false,
+        code: verdict.code,
+        message: verdict.message,
+        rate: {},
+        ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
+      };
+    } catch (error) {
+      release();
+      // The budget may hold it if only the answer was lost: release there too (best effort; else its TTL charges it).
+      this.ctx.waitUntil(budget.release(this.record?.id ?? "", reservation.requestId).catch(() => undefined));
+      throw error;
+    }
+  }
+
+  /** The key's used + reserved totals in the window holding `now` (requests in flight count as requests). */
+  private windowTotals(window: Window, now: number): WindowTotals {
+    const used = this.store.ledger(windowKey(window, now));
+    const start = windowStart(window, now);
+    const end = windowEnd(window, now);
+    let { tokens, spendMicros, requests } = used;
+    for (const r of this.reservations.values()) {
+      if (r.admittedAt < start || r.admittedAt >= end) continue;
+      tokens += r.tokens;
+      spendMicros += r.costMicros;
+      requests += 1;
+    }
+    return { tokens, spendMicros, requests };
+  }
+
+  /** Releases the reservation and charges the real usage (in its budget too); a repeat or unknown id is a no-op. */
+  async settle(req: SettleRequest): Promise<{ settled: boolean }> {
     const reservation = this.reservations.get(req.requestId);
     if (!reservation || !this.record) return { settled: false };
     const now = this.now();
     const tokens = req.promptTokens + req.completionTokens;
     this.close(reservation, tokens, req.costMicros);
+    const budgetSettle = this.settleInBudget(reservation, tokens, req.costMicros);
     if (this.record.tpm !== null && reservation.tokens > tokens) {
       this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
       this.store.saveRate(this.rate);
@@ -124,7 +252,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.recordAudit(
       this.record.id,
       now,
-      { requestId: req.requestId, model: reservation.model, provider: reservation.provider, stream: reservation.stream },
+      { requestId: req.requestId, model: reservation.model, provider: reservation.provider, endpoint: reservation.endpoint, stream: reservation.stream },
       req.status,
       req.promptTokens,
       req.completionTokens,
@@ -140,7 +268,19 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       costMicros: req.costMicros,
     });
     this.scheduleAlarm(now + this.rollupFlushMs());
+    await budgetSettle;
     return { settled: true };
+  }
+
+  /** Charges a settled reservation in its budget (idempotent there); a failed call is charged in full by the budget's TTL. */
+  private async settleInBudget(reservation: Reservation, tokens: number, costMicros: number): Promise<void> {
+    if (!reservation.budgetId || !this.record) return;
+    const keyId = this.record.id;
+    try {
+      await this.env.BUDGET_GUARD.getByName(reservation.budgetId).settle({ keyId, requestId: reservation.requestId, tokens, costMicros });
+    } catch (error) {
+      logError("budget settle failed", { key_id: keyId, budget_id: reservation.budgetId, error: String(error) });
+    }
   }
 
   usage(): KeyUsage {
@@ -154,16 +294,28 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       requests: ledger.requests,
       reserved_tokens: reserved.tokens,
       reserved_usd: reserved.spendMicros / 1_000_000,
+      ...(this.record?.limits?.length ? { windows: this.windowUsage() } : {}),
     };
+  }
+
+  /** Used + reserved in the current hour, day and ISO week (shown for keys with window limits). */
+  private windowUsage(): NonNullable<KeyUsage["windows"]> {
+    const now = this.now();
+    return SUB_MONTH_WINDOWS.map((window) => {
+      const t = this.windowTotals(window, now);
+      return { window, tokens: t.tokens, spend_usd: t.spendMicros / 1_000_000, requests: t.requests };
+    });
   }
 
   /** For `/v1/models`: the key's model allow-list, after the same identity checks as admit. */
   async authorize(
     keyId: string,
     secretHash: string,
-  ): Promise<{ ok: true; models: string[]; rate: RateLimitInfo } | { ok: false; code: DenialCode; message: string }> {
-    const record = this.record ?? (await this.ensureRecord(keyId));
-    if (!record || !secretMatches(record, secretHash)) return { ok: false, code: "invalid_api_key", message: "Invalid API key." };
+  ): Promise<{ ok: true; models: string[]; rate: RateLimitInfo } | { ok: false; code: DenialCode; message: string; unknownKey?: true }> {
+    const record = this.heldRecord() ?? (await this.ensureRecord(keyId));
+    if (!record) return { ok: false, code: "invalid_api_key", message: "Invalid API key.", unknownKey: true };
+    const refused = secretDenial(record, secretHash, this.now());
+    if (refused) return { ok: false, ...refused };
     const now = this.now();
     const denial = identityDenial(record, now);
     return denial ? { ok: false, ...denial } : { ok: true, models: record.models, rate: peekRateInfo(record, this.rate, now) };
@@ -171,11 +323,13 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (!this.opened) return; // nothing stored, nothing due
     const now = this.now();
     for (const reservation of [...this.reservations.values()]) {
       if (reservation.expiresAt > now || !this.record) continue;
       // The isolate that admitted it is gone: charge the whole reservation, audit it as expired.
       this.close(reservation, reservation.tokens, reservation.costMicros);
+      this.ctx.waitUntil(this.settleInBudget(reservation, reservation.tokens, reservation.costMicros));
       this.recordAudit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
       this.store.addRollup({
         hour: hourOf(now),
@@ -186,16 +340,19 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
         costMicros: reservation.costMicros,
       });
     }
+    this.store.pruneWindows({ "h:": windowKey("1h", now), "d:": windowKey("1d", now), "w:": windowKey("7d", now) });
     const pending = this.store.pendingRollups();
     if (pending.length > 0 && this.record) {
       await flushRollups(this.env.DB, this.record.id, pending);
       this.store.clearRollups(pending);
     }
+    this.flushDenials(now);
     await this.checkpoints.signIfDue(now);
     const next = Math.min(
       ...[...this.reservations.values()].map((r) => r.expiresAt),
       this.store.pendingRollups().length > 0 ? now + this.rollupFlushMs() : Infinity,
       this.checkpoints.nextDue ?? Infinity,
+      this.auditLog.nextDenialFlush ?? Infinity,
     );
     if (Number.isFinite(next)) this.scheduleAlarm(next);
   }
@@ -203,6 +360,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   /** Admin: up to `limit` audit rows after seq `after`, all sealed first, and the head. */
   async auditPage(keyId: string, after: number, limit: number): Promise<AuditPageResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    this.flushDenials(this.now());
     try {
       return await this.auditLog.page(after, limit);
     } catch (error) {
@@ -214,13 +372,15 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   /** A signed checkpoint of the whole log (the latest if current, else a fresh one). */
   async auditCheckpoint(keyId: string): Promise<AuditCheckpointResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    this.flushDenials(this.now());
     return this.checkpoints.ensure(this.now());
   }
 
-  /** A shareable report of a range of the log, against a freshly signed checkpoint. */
-  async auditReport(keyId: string, range: AuditRange): Promise<AuditReportResult> {
+  /** A shareable report of a range of the log, against a freshly signed checkpoint, signed as a whole under `reportId`. */
+  async auditReport(keyId: string, range: AuditRange, reportId: string): Promise<AuditReportResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
-    return this.checkpoints.report(range, this.now());
+    this.flushDenials(this.now());
+    return this.checkpoints.report(range, this.now(), reportId);
   }
 
   private rollupFlushMs(): number {
@@ -231,14 +391,49 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private close(reservation: Reservation, tokens: number, costMicros: number): void {
     this.reservations.delete(reservation.requestId);
     this.store.removeReservation(reservation.requestId);
+    const before = this.store.ledger(reservation.period);
     this.store.charge(reservation.period, tokens, costMicros);
+    // The hour, day and ISO week of the admission too (src/policy/windows.ts): always, so a window
+    // limit added later sees what was already spent in its window.
+    for (const window of SUB_MONTH_WINDOWS) this.store.charge(windowKey(window, reservation.admittedAt), tokens, costMicros);
+    if (this.record) limitAlerts(this.ctx, this.env, this.record, reservation.period, before, this.store.ledger(reservation.period), this.now());
+  }
+
+  /**
+   * A denial is counted into its kind's one-minute window in the caller's synchronous step (stored);
+   * the window becomes one audit entry with the exact count when the minute is over (key-guard-audit.ts).
+   */
+  private recordDenial(keyId: string, ts: number, req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream">, code: DenialCode): void {
+    this.flushDenials(ts);
+    const due = this.auditLog.deny(code, {
+      keyId,
+      ts,
+      requestId: req.requestId,
+      model: req.model,
+      provider: req.provider,
+      endpoint: req.endpoint ?? "chat",
+      stream: req.stream,
+      status: statusOf(code),
+      promptTokens: 0,
+      completionTokens: 0,
+      costMicros: 0,
+      latencyMs: 0,
+    });
+    this.scheduleAlarm(due);
+  }
+
+  /** Writes the entries of denial windows that are over (alarm, reads, the next denial). */
+  private flushDenials(now: number): void {
+    if (this.auditLog.flushDenials(now) === 0) return;
+    const due = this.checkpoints.noteGrowth(now);
+    if (due !== null) this.scheduleAlarm(due);
   }
 
   /** Appends the entry in the caller's synchronous step; sealing and checkpoints follow later. */
   private recordAudit(
     keyId: string,
     ts: number,
-    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "stream">,
+    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream">,
     status: AuditStatus,
     promptTokens: number,
     completionTokens: number,
@@ -251,6 +446,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       requestId: req.requestId,
       model: req.model,
       provider: req.provider,
+      endpoint: req.endpoint ?? "chat",
       stream: req.stream,
       status,
       promptTokens,
@@ -284,12 +480,18 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   private async ensureRecord(keyId: string): Promise<KeyRecord | null> {
     if (this.record) return this.record;
-    // First request with this key (or storage lost): D1 is the catalogue. Mark the key activated
-    // before reading it, so an admin change made meanwhile is either read here or pushed here.
-    this.recordLoad ??= markActivated(this.env.DB, keyId, this.now())
-      .then(() => loadKeyRecord(this.env.DB, keyId))
+    // Known to be no key (a forged or deleted id): answered without D1 until the entry expires.
+    if (this.now() < this.unknownUntil) return null;
+    // First request with this key (or storage lost): D1 is the catalogue. Marked activated and read
+    // in one statement, so an admin change made meanwhile is either read here or pushed here.
+    this.recordLoad ??= activateKeyRecord(this.env.DB, keyId, this.now())
       .then((record) => {
-        if (record && !this.record) this.configure(record);
+        if (record) {
+          this.configure(record);
+          this.recordCheckedAt = this.now();
+        } else if (!this.record) {
+          this.unknownUntil = this.now() + UNKNOWN_KEY_TTL_MS;
+        }
         return this.record;
       })
       .finally(() => {
@@ -297,18 +499,44 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       });
     return this.recordLoad;
   }
+
+  /**
+   * The record held in memory, for the hot path (no I/O). At most every RECORD_RECHECK_MS, and once
+   * after a cold start, it is also re-read from D1 in the background, so a divergence heals.
+   */
+  private heldRecord(): KeyRecord | null {
+    const record = this.record;
+    if (!record || this.recordCheck || this.now() - this.recordCheckedAt < RECORD_RECHECK_MS) return record;
+    this.recordCheckedAt = this.now();
+    this.recordCheck = loadKeyRecord(this.env.DB, record.id)
+      .then((fresh) => {
+        if (fresh) this.configure(fresh);
+      })
+      .catch((error: unknown) => logError("key record re-check failed", { key_id: record.id, error: String(error) }))
+      .finally(() => {
+        this.recordCheck = null;
+      });
+    this.ctx.waitUntil(this.recordCheck);
+    return record;
+  }
 }
 
+/** Records stored before versions existed count as the oldest. */
+const versionOf = (record: KeyRecord) => record.version ?? 0;
+
 const encoder = new TextEncoder();
-const storedHashBytes = new WeakMap<KeyRecord, Uint8Array>();
 
 /** Constant-time comparison of two hex hashes (always the same length when well-formed). */
-function secretMatches(record: KeyRecord, secretHash: string): boolean {
-  let stored = storedHashBytes.get(record);
-  if (!stored) {
-    stored = encoder.encode(record.secretHash);
-    storedHashBytes.set(record, stored);
-  }
-  const given = encoder.encode(secretHash);
-  return stored.byteLength === given.byteLength && crypto.subtle.timingSafeEqual(stored, given);
+function hashesEqual(stored: string, given: string): boolean {
+  const a = encoder.encode(stored);
+  const b = encoder.encode(given);
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
+/** Null when the secret is the key's current one, or its previous one within the rotation grace. */
+function secretDenial(record: KeyRecord, secretHash: string, now: number): { code: DenialCode; message: string } | null {
+  const match = matchSecret(record, secretHash, now, hashesEqual);
+  if (match === "current" || match === "previous") return null;
+  if (match === "rotated") return { code: "key_rotated", message: "This API key was rotated and its grace period is over: use the new key." };
+  return { code: "invalid_api_key", message: "Invalid API key." };
 }

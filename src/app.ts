@@ -3,18 +3,26 @@ import type { AppEnv } from "./env";
 import { GatewayError } from "./errors";
 import { renderError } from "./lib/render-error";
 import { adminAuth } from "./middleware/admin-auth";
+import { controlPlane } from "./middleware/control-plane";
+import { adminTokensRoutes } from "./routes/admin/admin-tokens";
+import { controlPlaneAuditRoutes } from "./routes/admin/control-plane-audit";
 import { adminCors, agentCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { auditRoutes } from "./routes/admin/audit";
 import { keysRoutes } from "./routes/admin/keys";
+import { budgetsRoutes } from "./routes/admin/budgets";
 import { openApiRoutes } from "./routes/admin/openapi";
 import { pricesRoutes } from "./routes/admin/prices";
 import { providerKeysRoutes } from "./routes/admin/provider-keys";
 import { providersRoutes } from "./routes/admin/providers";
 import { usageRoutes } from "./routes/admin/usage";
 import { vaultRoutes } from "./routes/admin/vault";
+import { webhooksRoutes } from "./routes/admin/webhooks";
 import { chatCompletionsRoute } from "./routes/v1/chat-completions";
+import { messagesRoute } from "./routes/v1/messages";
+import { embeddingsRoute } from "./routes/v1/embeddings";
 import { modelsRoute } from "./routes/v1/models";
+import { responsesRoute } from "./routes/v1/responses";
 import { reportsRoutes } from "./routes/reports";
 import { wellKnownRoutes } from "./routes/well-known";
 
@@ -23,20 +31,32 @@ export const app = new Hono<AppEnv>();
 app.use(requestId());
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+// Reachability probes: Anthropic clients check the base URL with HEAD / (Hono answers HEAD with the
+// GET route, body dropped). Where the dashboard's assets are deployed they answer `/` first.
+app.get("/", (c) => c.text("KeyForge\n"));
 
 app.use("/v1/*", agentCors());
 app.route("/v1/chat/completions", chatCompletionsRoute);
 app.route("/v1/models", modelsRoute);
+app.route("/v1/messages", messagesRoute);
+app.route("/v1/responses", responsesRoute);
+app.route("/v1/embeddings", embeddingsRoute);
 
 app.use("/admin/v1/*", adminCors());
 app.use("/admin/v1/*", adminAuth());
+// After auth (it needs the actor): every state-changing admin request gets its control-plane entry.
+app.use("/admin/v1/*", controlPlane());
+app.route("/admin/v1/admin-tokens", adminTokensRoutes);
+app.route("/admin/v1/audit", controlPlaneAuditRoutes);
 app.route("/admin/v1/keys", keysRoutes);
+app.route("/admin/v1/budgets", budgetsRoutes);
 app.route("/admin/v1/keys", auditRoutes);
 app.route("/admin/v1/usage", usageRoutes);
 app.route("/admin/v1/prices", pricesRoutes);
 app.route("/admin/v1/provider-keys", providerKeysRoutes);
 app.route("/admin/v1/providers", providersRoutes);
 app.route("/admin/v1/vault", vaultRoutes);
+app.route("/admin/v1/webhooks", webhooksRoutes);
 app.route("/admin/v1/openapi.json", openApiRoutes);
 
 // Public, no auth (wrangler.toml [assets] run_worker_first covers both prefixes).

@@ -26,5 +26,11 @@ export type Env = Cloudflare.Env;
 /** Hono generic shared by every route and middleware. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string };
+  Variables: {
+    requestId: string;
+    /** Who called the admin API (set by adminAuth). */
+    actor: import("./admin/admin-tokens").AdminActor;
+    /** Set for mutating admin requests (src/middleware/control-plane.ts). */
+    controlPlane: import("./middleware/control-plane").ControlPlaneRecorder;
+  };
 };

@@ -1,3 +1,5 @@
+import type { UpstreamFailureKind } from "./providers/types";
+
 /**
  * The one error type of the gateway. Routes and middleware throw it; only `app.onError`
  * renders it. `message` is public; `detail` is for logs only and never leaves the Worker.
@@ -9,6 +11,7 @@ export type ErrorCode =
   | "invalid_api_key"
   | "key_revoked"
   | "key_expired"
+  | "key_rotated"
   | "unauthorized"
   | "quota_exceeded"
   | "spend_cap_exceeded"
@@ -31,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_api_key: 401,
   key_revoked: 401,
   key_expired: 401,
+  key_rotated: 401,
   unauthorized: 401,
   quota_exceeded: 402,
   spend_cap_exceeded: 402,
@@ -55,6 +59,7 @@ const OPENAI_TYPE: Record<ErrorCode, string> = {
   invalid_api_key: "authentication_error",
   key_revoked: "authentication_error",
   key_expired: "authentication_error",
+  key_rotated: "authentication_error",
   unauthorized: "authentication_error",
   quota_exceeded: "insufficient_quota",
   spend_cap_exceeded: "insufficient_quota",
@@ -72,6 +77,8 @@ const OPENAI_TYPE: Record<ErrorCode, string> = {
 };
 
 export interface GatewayErrorOptions {
+  /** What the provider's failure was, when the error stands for one (API shapes other than OpenAI's tell some apart). */
+  upstream?: UpstreamFailureKind;
   /** The request field at fault, OpenAI's `param`. */
   param?: string | null;
   /** Sets `Retry-After` (whole seconds, rounded up). */
@@ -89,6 +96,7 @@ export class GatewayError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly headers: Record<string, string>;
   readonly detail: string | undefined;
+  readonly upstream: UpstreamFailureKind | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -98,6 +106,7 @@ export class GatewayError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.headers = options.headers ?? {};
     this.detail = options.detail;
+    this.upstream = options.upstream;
   }
 
   get status(): number {

@@ -2,10 +2,12 @@ import type { AdminApi } from "./api/admin-api";
 import { button, h, render, type Child } from "./lib/dom";
 import { currentRoute, onRouteChange, routeHref, type Route } from "./lib/router";
 import { auditPage } from "./pages/audit-page";
+import { budgetsPage } from "./pages/budgets-page";
 import { keysPage } from "./pages/keys-page";
 import type { Page } from "./pages/page";
 import { providerKeysPage } from "./pages/provider-keys-page";
 import { usagePage } from "./pages/usage-page";
+import { webhooksPage } from "./pages/webhooks-page";
 import { brandMark } from "./ui/brand";
 import { toastRegion } from "./ui/toast";
 
@@ -14,8 +16,10 @@ import { toastRegion } from "./ui/toast";
 const NAV: Array<{ route: Route; label: string }> = [
   { route: { page: "keys" }, label: "Virtual keys" },
   { route: { page: "provider-keys" }, label: "Provider keys" },
+  { route: { page: "budgets" }, label: "Budgets" },
   { route: { page: "usage", keyId: null }, label: "Usage" },
   { route: { page: "audit", keyId: null }, label: "Audit" },
+  { route: { page: "webhooks" }, label: "Webhooks" },
 ];
 
 function mountPage(api: AdminApi, route: Route): Page {
@@ -28,6 +32,10 @@ function mountPage(api: AdminApi, route: Route): Page {
       return usagePage({ api, route });
     case "audit":
       return auditPage({ api, route });
+    case "webhooks":
+      return webhooksPage({ api, route });
+    case "budgets":
+      return budgetsPage({ api, route });
   }
 }
 

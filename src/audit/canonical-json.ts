@@ -62,8 +62,8 @@ export function canonicalJson(value: unknown): string {
 
 const count = z.int().min(0);
 
-/** One audit record. `ts` is unix milliseconds; `cost_micros` is USD × 10^6. */
-export const auditEntrySchema = z.strictObject({
+/** One agent request (or a coalesced run of denials). `ts` is unix milliseconds; `cost_micros` is USD × 10^6. */
+export const requestEntrySchema = z.strictObject({
   v: z.literal(1),
   key_id: z.string().min(1).max(128),
   seq: z.int().min(1),
@@ -77,9 +77,52 @@ export const auditEntrySchema = z.strictObject({
   cost_micros: count,
   latency_ms: count,
   stream: z.boolean(),
+  /** The agent API (`chat`, `messages`, …): optional, so entries written before it existed stay valid; a pattern rather than a list, so a verifier built today accepts endpoints added later. */
+  endpoint: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/)
+    .optional(),
+  /**
+   * Requests this entry stands for: repeated denials of one kind are coalesced into one entry per
+   * key per minute (the first one's request id, model and time). Absent: one request.
+   */
+  count: z.int().min(1).optional(),
 });
 
+/** A policy field's value before and after a change: any JSON (safe integers only, checked by assertJsonSafe). */
+const fieldChange = z.strictObject({ before: z.json(), after: z.json() });
+
+/**
+ * A control-plane action (`kind: "admin"`): in the control-plane log (key_id "control-plane") one per
+ * state-changing admin request; in a key's own log its policy history (created, patched, revoked,
+ * rotated). `change` holds policy fields only (field → before/after), never a secret; a provider key
+ * appears by id and last4. `action: "aborted"` marks an earlier entry (`ref_seq`) whose change was
+ * not applied after all (see src/audit/README.md, "Control plane").
+ */
+export const adminEntrySchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("admin"),
+  key_id: z.string().min(1).max(128),
+  seq: z.int().min(1),
+  ts: count,
+  request_id: z.string().max(256),
+  /** The admin token's name ("root" for ADMIN_TOKEN). */
+  actor: z.string().min(1).max(128),
+  action: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/),
+  /** What was acted on, e.g. "key:<id>", "provider_key:<id>", "admin_token:<id>"; "" when nothing in particular. */
+  target: z.string().max(256),
+  change: z.record(z.string().max(64), fieldChange).nullable(),
+  ref_seq: z.int().min(1).optional(),
+});
+
+/** One audit record: an agent request (no `kind`) or an admin action (`kind: "admin"`). */
+export const auditEntrySchema = z.union([requestEntrySchema, adminEntrySchema]);
+
+export type RequestEntry = z.infer<typeof requestEntrySchema>;
+export type AdminEntry = z.infer<typeof adminEntrySchema>;
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+export const isAdminEntry = (entry: AuditEntry): entry is AdminEntry => "kind" in entry && entry.kind === "admin";
 
 /** Validates an entry and returns its canonical JSON bytes (UTF-8). */
 export function canonicalEntryBytes(entry: unknown): Bytes {

@@ -1,12 +1,15 @@
 /**
- * keyforge-verify: offline verification of a shareable audit report.
+ * keyforge-verify: offline verification of a shareable audit report, or of a JSON Lines export
+ * (GET /admin/v1/audit/export, src/audit/export.ts), told apart by its first line.
  *
- *   keyforge-verify <report.json> [--key <verifier key>]... [--trust-embedded] [--previous <checkpoint file>]
+ *   keyforge-verify <report.json | export.jsonl> [--key <verifier key>]... [--trust-embedded] [--previous <checkpoint file>] [--allow-v1]
  *
- * Trust comes from `--key` (the keys published at /.well-known/keyforge/audit-keys). With
- * `--trust-embedded` the key inside the report is trusted too: that proves the report is intact
+ * Trust comes from `--key` (the keys published at /.well-known/keyforge/audit-keys). Without any
+ * `--key`, `--trust-embedded` trusts the key inside the report: that proves the report is intact
  * and self-consistent, not who issued it, since anyone can sign a forged log with their own key.
+ * With `--key`, `--trust-embedded` adds nothing: a pinned key is never widened.
  * `--previous` pins an earlier signed checkpoint you kept: the report must prove it extends it.
+ * `--allow-v1` accepts a version 1 report, whose range the gateway did not sign.
  *
  * Exit codes: 0 every check passed, 1 the report failed verification (including unparseable
  * JSON), 2 usage error or unreadable input. The I/O is injected so the same code runs in tests;
@@ -14,7 +17,14 @@
  */
 import { describeError } from "./errors";
 import { parseVerifierKey } from "./note-keys";
-import { verifyReport } from "./report-verify";
+import { looksLikeExport, verifyExport } from "./export";
+import { verifyReportText } from "./report-verify";
+
+/** An export's first segment report (for --trust-embedded: its verifier key). */
+function exportedReport(text: string): unknown {
+  const line = text.split("\n").find((l) => l.includes('"type":"segment"'));
+  return line === undefined ? {} : (JSON.parse(line) as { report?: unknown }).report;
+}
 
 export interface CliIo {
   readText(path: string): Promise<string>;
@@ -27,16 +37,18 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export const USAGE = [
-  "usage: keyforge-verify <report.json> [--key <verifier key>]... [--trust-embedded] [--previous <checkpoint file>]",
+  "usage: keyforge-verify <report.json> [--key <verifier key>]... [--trust-embedded] [--previous <checkpoint file>] [--allow-v1]",
   "  --key <key>        trust this verifier key (<name>+<hex id>+<base64>); repeatable",
-  "  --trust-embedded   also trust the key embedded in the report (integrity only, not origin)",
+  "  --trust-embedded   without --key: trust the key embedded in the report (integrity only, not origin)",
   "  --previous <file>  an earlier signed checkpoint you hold; the report must extend it",
+  "  --allow-v1         accept a version 1 report (its range is not signed: cut entries go unnoticed)",
 ].join("\n");
 
 export interface CliArgs {
   reportPath: string;
   keys: string[];
   trustEmbedded: boolean;
+  allowV1: boolean;
   previousPath?: string;
 }
 
@@ -51,7 +63,7 @@ class UsageError extends Error {
 
 /** Parses argv (without node and script); throws UsageError on anything unexpected. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { reportPath: "", keys: [], trustEmbedded: false };
+  const args: CliArgs = { reportPath: "", keys: [], trustEmbedded: false, allowV1: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -64,6 +76,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (flag === "--key") args.keys.push(value());
     else if (flag === "--previous") args.previousPath = value();
     else if (flag === "--trust-embedded" && inline === undefined) args.trustEmbedded = true;
+    else if (flag === "--allow-v1" && inline === undefined) args.allowV1 = true;
     else if (flag.startsWith("-") && flag !== "-") throw new UsageError(`unknown option ${flag}`);
     else positional.push(arg);
   }
@@ -116,8 +129,9 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     return EXIT_USAGE;
   }
   let report: unknown;
+  const exported = looksLikeExport(inputs.reportText);
   try {
-    report = JSON.parse(inputs.reportText);
+    report = exported ? exportedReport(inputs.reportText) : JSON.parse(inputs.reportText);
   } catch (error) {
     io.out(`FAIL  json: ${describeError(error)}`);
     io.out("FAILED: the report is not valid JSON");
@@ -125,11 +139,16 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
   }
   const trusted = [...args.keys];
   const embedded = embeddedKey(report);
-  if (args.trustEmbedded && embedded !== undefined) {
+  if (args.trustEmbedded && args.keys.length > 0) {
+    // A pinned key is the whole point of --key: the report's own key must never widen it.
+    io.err("keyforge-verify: --trust-embedded is ignored: --key pins the trusted keys");
+  } else if (args.trustEmbedded && embedded !== undefined) {
     trusted.push(embedded);
     io.err("keyforge-verify: trusting the key embedded in the report: this proves integrity, not origin");
   }
-  const result = await verifyReport(report, trusted, inputs.previous === undefined ? {} : { previousCheckpoint: inputs.previous });
+  const options = { ...(inputs.previous === undefined ? {} : { previousCheckpoint: inputs.previous }), allowUnsignedRange: args.allowV1 };
+  // A JSON Lines export (GET /admin/v1/audit/export): every segment is a report, checked the same way.
+  const result = exported ? await verifyExport(inputs.reportText, trusted, options) : await verifyReportText(inputs.reportText, trusted, options);
   for (const c of result.checks) io.out(`${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}`);
   const failed = result.checks.filter((c) => !c.ok).length;
   io.out(result.ok ? `VERIFIED: all ${result.checks.length} checks passed` : `FAILED: ${failed} of ${result.checks.length} checks failed`);

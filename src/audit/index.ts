@@ -3,7 +3,16 @@
  * DO, the public report page and the keyforge-verify CLI. See README.md in this folder.
  */
 export { AuditError, describeError, type AuditErrorCode, type AuditEvidence } from "./errors";
-export { auditEntrySchema, canonicalEntryBytes, canonicalJson, parseCanonicalEntry, type AuditEntry } from "./canonical-json";
+export {
+  adminEntrySchema,
+  auditEntrySchema,
+  canonicalEntryBytes,
+  canonicalJson,
+  isAdminEntry,
+  parseCanonicalEntry,
+  type AdminEntry,
+  type AuditEntry,
+} from "./canonical-json";
 export { chainEntry, deriveChainKey, genesisHash, nextChainHash, verifyChain, type ChainRecord, type ChainVerification } from "./chain";
 export {
   consistencyProofFromLeafHashes,
@@ -30,5 +39,17 @@ export {
   verifyCheckpointExtends,
   type Checkpoint,
 } from "./checkpoint";
-export { auditReportSchema, buildReport, entryLeafHash, type AuditReport, type BuildReportInput } from "./report";
-export { verifyReport, type ReportCheck, type ReportVerification, type VerifyReportOptions } from "./report-verify";
+export {
+  auditReportSchema,
+  buildReport,
+  entryLeafHash,
+  legacyReportSchema,
+  signReport,
+  type AuditReport,
+  type BuildReportInput,
+  type LegacyAuditReport,
+  type UnsignedAuditReport,
+} from "./report";
+export { formatReportStatement, openReportStatement, parseReportStatement, signReportStatement, type ReportStatement } from "./report-statement";
+export { verifyReport, verifyReportText, type ReportCheck, type ReportVerification, type VerifyReportOptions } from "./report-verify";
+export { duplicateKey, parseStrictJson } from "./strict-json";

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { WindowLimit } from "../policy/windows";
 
 /**
  * D1 is the catalogue: listings, the dashboard, and the cold start of a Durable Object. The
@@ -9,32 +10,65 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 
-export const virtualKeys = sqliteTable("virtual_keys", {
+export const virtualKeys = sqliteTable(
+  "virtual_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** Hex HMAC-SHA256(KEY_PEPPER, id:secret); the secret itself is never stored. */
+    secretHash: text("secret_hash").notNull(),
+    last4: text("last4").notNull(),
+    /** JSON array of exact model names and globs; empty = every model. */
+    models: text("models", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    monthlyTokenQuota: integer("monthly_token_quota"),
+    spendCapMicros: integer("spend_cap_micros"),
+    rpm: integer("rpm"),
+    tpm: integer("tpm"),
+    expiresAt: integer("expires_at"),
+    metadata: text("metadata", { mode: "json" })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
+    revokedAt: integer("revoked_at"),
+    /**
+     * When the key's KeyGuard was first created, by the key's first request. Until then the admin API
+     * leaves the Durable Object alone, so it is created near the agent, not near the admin.
+     */
+    activatedAt: integer("activated_at"),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+    /**
+     * Bumped by every admin write. PATCH and revoke are compare-and-swap on it (`If-Match`), and a
+     * KeyGuard applies a record only if its version is newer than the one it holds.
+     */
+    version: integer("version").notNull().default(1),
+    /** JSON array of window limits other than the month shorthands above (src/policy/windows.ts). */
+    limits: text("limits", { mode: "json" })
+      .$type<WindowLimit[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    /** The shared budget the key draws on too (budgets.id), or null. */
+    budgetId: text("budget_id"),
+    /** After a rotation: the replaced secret's hash, accepted until `previous_secret_until` (unix ms), then 401 key_rotated. */
+    previousSecretHash: text("previous_secret_hash"),
+    previousSecretUntil: integer("previous_secret_until"),
+  },
+  (t) => [index("virtual_keys_budget").on(t.budgetId)],
+);
+
+/** Shared budgets: window limits enforced together across member keys by one BudgetGuard each. */
+export const budgets = sqliteTable("budgets", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  /** Hex HMAC-SHA256(KEY_PEPPER, id:secret); the secret itself is never stored. */
-  secretHash: text("secret_hash").notNull(),
-  last4: text("last4").notNull(),
-  /** JSON array of exact model names and globs; empty = every model. */
-  models: text("models", { mode: "json" })
-    .$type<string[]>()
+  limits: text("limits", { mode: "json" })
+    .$type<WindowLimit[]>()
     .notNull()
     .default(sql`'[]'`),
-  monthlyTokenQuota: integer("monthly_token_quota"),
-  spendCapMicros: integer("spend_cap_micros"),
-  rpm: integer("rpm"),
-  tpm: integer("tpm"),
-  expiresAt: integer("expires_at"),
-  metadata: text("metadata", { mode: "json" })
-    .$type<Record<string, unknown>>()
-    .notNull()
-    .default(sql`'{}'`),
-  revokedAt: integer("revoked_at"),
-  /**
-   * When the key's KeyGuard was first created, by the key's first request. Until then the admin API
-   * leaves the Durable Object alone, so it is created near the agent, not near the admin.
-   */
-  activatedAt: integer("activated_at"),
+  /** Bumped by every admin write; a BudgetGuard applies only newer versions. */
+  version: integer("version").notNull().default(1),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });
@@ -105,3 +139,63 @@ export const auditSigningKeys = sqliteTable("audit_signing_keys", {
   keyId: text("key_id").notNull(),
   createdAt: integer("created_at").notNull().default(now),
 });
+
+/**
+ * Alert webhooks (src/webhooks). The signing secret is stored only as vault ciphertext (AAD:
+ * provider "webhook", id), like provider keys; it is returned once, at creation.
+ */
+export const webhooks = sqliteTable("webhooks", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  /** JSON array of subscribed event types. */
+  events: text("events", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** One event for one webhook: retried by the WebhookDispatcher DO until delivered or failed. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** The Standard Webhooks `webhook-id` (`msg_…`), the same on every attempt. */
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The exact signed body `{type, timestamp, data}`. */
+    payload: text("payload").notNull(),
+    /** pending | delivered | failed */
+    state: text("state").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** When the next attempt is due (null once delivered or failed). */
+    nextAttemptAt: integer("next_attempt_at"),
+    /** HTTP status of the last attempt (null: no answer, see last_error). The body is never stored. */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_webhook").on(t.webhookId, t.createdAt), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
+);
+
+/** Named admin tokens (`kfa_…`), the actors of control-plane entries. Hashed like virtual keys; ADMIN_TOKEN is the built-in "root". */
+export const adminTokens = sqliteTable(
+  "admin_tokens",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** "admin" | "auditor" */
+    role: text("role").notNull(),
+    /** Hex HMAC-SHA256(KEY_PEPPER, id:secret). */
+    secretHash: text("secret_hash").notNull(),
+    last4: text("last4").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("admin_tokens_name").on(t.name)],
+);

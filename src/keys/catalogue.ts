@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { virtualKeys } from "../db/schema";
 import type { KeyRecord } from "./types";
@@ -24,6 +24,11 @@ function toRecord(row: Row): KeyRecord {
     activatedAt: row.activatedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    version: row.version,
+    limits: row.limits,
+    budgetId: row.budgetId,
+    previousSecretHash: row.previousSecretHash,
+    previousSecretUntil: row.previousSecretUntil,
   };
 }
 
@@ -41,21 +46,64 @@ export async function insertKeyRecord(db: D1Database, record: KeyRecord): Promis
   await drizzle(db).insert(virtualKeys).values(record);
 }
 
-/** Writes the policy fields; `activated_at` is the KeyGuard's to set and is returned fresh. */
-export async function updateKeyRecord(db: D1Database, record: KeyRecord): Promise<{ activatedAt: number | null }> {
-  const { id, activatedAt: _ignored, ...rest } = record;
-  const row = await drizzle(db).update(virtualKeys).set(rest).where(eq(virtualKeys.id, id)).returning({ activatedAt: virtualKeys.activatedAt }).get();
-  return { activatedAt: row?.activatedAt ?? null };
+/** The policy columns an admin may change. */
+export type KeyChanges = Partial<
+  Pick<KeyRecord, "name" | "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "metadata" | "limits" | "budgetId">
+>;
+
+/**
+ * One compare-and-swap statement: writes `set` plus `version + 1`, only if the version is still
+ * `expected` (any version when null), and returns the whole row as written — which is what the
+ * admin API pushes to the KeyGuard. Null when nothing matched: an unknown id, or a newer version.
+ */
+async function swap(db: D1Database, id: string, expected: number | null, set: Record<string, unknown>): Promise<KeyRecord | null> {
+  const match = expected === null ? eq(virtualKeys.id, id) : and(eq(virtualKeys.id, id), eq(virtualKeys.version, expected));
+  const row = await drizzle(db).update(virtualKeys).set(set).where(match).returning().get();
+  return row ? toRecord(row) : null;
+}
+
+/** A PATCH: only the fields the admin sent are written, so concurrent changes to other fields (or a revoke) survive. */
+export function updateKeyRecord(db: D1Database, id: string, changes: KeyChanges, expected: number | null, now: number): Promise<KeyRecord | null> {
+  return swap(db, id, expected, { ...changes, updatedAt: now, version: sql`${virtualKeys.version} + 1` });
+}
+
+/** A revoke; no other statement ever clears `revoked_at`. Revoking a revoked key changes nothing (same version). */
+export function revokeKeyRecord(db: D1Database, id: string, expected: number | null, now: number): Promise<KeyRecord | null> {
+  const fresh: SQL = sql`${virtualKeys.revokedAt} is null`;
+  return swap(db, id, expected, {
+    revokedAt: sql`coalesce(${virtualKeys.revokedAt}, ${now})`,
+    updatedAt: sql`case when ${fresh} then ${now} else ${virtualKeys.updatedAt} end`,
+    version: sql`${virtualKeys.version} + (case when ${fresh} then 1 else 0 end)`,
+  });
 }
 
 /**
- * Called by a KeyGuard when it is created, BEFORE it reads the record. With the admin API writing the
- * record BEFORE it reads `activated_at`, every interleaving ends with the object holding the latest
- * policy: either it read the new record, or the admin saw it activated and pushed the record to it.
+ * A KeyGuard's cold start, in ONE statement: marks the key activated (if it is not yet) and returns
+ * its row; for an unknown id (a forged token) it matches nothing, writes nothing and returns null.
+ * Marking and reading in one statement is what keeps an admin change from being lost: the admin API
+ * writes the record and reads `activated_at` in one statement too, and D1 runs statements one at a
+ * time, so either this read sees the change or that write sees the key activated and pushes it here.
  */
-export async function markActivated(db: D1Database, id: string, now: number): Promise<void> {
-  await drizzle(db)
+export async function activateKeyRecord(db: D1Database, id: string, now: number): Promise<KeyRecord | null> {
+  const row = await drizzle(db)
     .update(virtualKeys)
-    .set({ activatedAt: now })
-    .where(and(eq(virtualKeys.id, id), isNull(virtualKeys.activatedAt)));
+    .set({ activatedAt: sql`coalesce(${virtualKeys.activatedAt}, ${now})` })
+    .where(eq(virtualKeys.id, id))
+    .returning()
+    .get();
+  return row ? toRecord(row) : null;
+}
+
+/**
+ * A rotation: the new secret's hash replaces the current one, which stays accepted until `until`
+ * (unix ms) as the previous secret. Compare-and-swap on `expected` like every admin write.
+ */
+export function rotateKeyRecord(
+  db: D1Database,
+  id: string,
+  rotation: { secretHash: string; last4: string; previousSecretHash: string; previousSecretUntil: number },
+  expected: number,
+  now: number,
+): Promise<KeyRecord | null> {
+  return swap(db, id, expected, { ...rotation, updatedAt: now, version: sql`${virtualKeys.version} + 1` });
 }

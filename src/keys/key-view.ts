@@ -1,5 +1,17 @@
+import { limitView } from "../budgets/limits-input";
+import type { WindowLimit } from "../policy/windows";
 import { displayToken } from "./token";
 import type { KeyRecord, KeyUsage } from "./types";
+
+/** The key's window limits with the month shorthands folded into one `month` entry. */
+export function keyLimits(record: KeyRecord): WindowLimit[] {
+  const limits = (record.limits ?? []).filter((l) => l.window !== "month");
+  const month = (record.limits ?? []).find((l) => l.window === "month");
+  if (record.monthlyTokenQuota !== null || record.spendCapMicros !== null || month?.requests != null) {
+    limits.push({ window: "month", tokens: record.monthlyTokenQuota, usdMicros: record.spendCapMicros, requests: month?.requests ?? null });
+  }
+  return limits;
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -22,11 +34,16 @@ export function keyView(record: KeyRecord, usage?: KeyUsage | null) {
     spend_cap_usd: record.spendCapMicros === null ? null : record.spendCapMicros / 1_000_000,
     rpm: record.rpm,
     tpm: record.tpm,
+    /** Every window limit, the month shorthands included (src/policy/windows.ts: calendar UTC windows). */
+    limits: keyLimits(record).map(limitView),
+    budget_id: record.budgetId ?? null,
     expires_at: iso(record.expiresAt),
     metadata: record.metadata,
     created_at: iso(record.createdAt),
     updated_at: iso(record.updatedAt),
     revoked_at: iso(record.revokedAt),
+    /** For `If-Match` on PATCH and revoke; the ETag header carries it too. */
+    version: record.version,
     ...(usage === undefined ? {} : { usage }),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUDGET_ID, limitsInput } from "../budgets/limits-input";
 import { isValidModelPattern } from "../policy/model-glob";
 
 /** Admin input for a virtual key's policy (create and PATCH), validated with clear messages. */
@@ -28,11 +29,14 @@ const policyFields = {
   tpm: z.number().int().positive().max(1e12).nullable(),
   expires_at: expiresAt.nullable(),
   metadata,
+  /** The full set of window limits; a `month` entry's tokens / usd are the two shorthands above. */
+  limits: limitsInput,
+  budget_id: z.string().regex(BUDGET_ID, "must be a budget id (bud_…)").nullable(),
 };
 
 const name = z.string().trim().min(1).max(128);
 
-export const createKeySchema = z.strictObject({
+const createKeyObject = z.strictObject({
   name,
   models: policyFields.models.optional(),
   monthly_token_quota: policyFields.monthly_token_quota.optional(),
@@ -41,9 +45,27 @@ export const createKeySchema = z.strictObject({
   tpm: policyFields.tpm.optional(),
   expires_at: policyFields.expires_at.optional(),
   metadata: policyFields.metadata.optional(),
+  limits: policyFields.limits.optional(),
+  budget_id: policyFields.budget_id.optional(),
 });
 
-export const patchKeySchema = createKeySchema.partial().refine((v) => Object.keys(v).length > 0, "at least one field is required");
+/** `limits` with a month tokens / usd entry and the matching shorthand in one request would say the same thing twice. */
+const shorthandConflict = (v: {
+  limits?: { window: string; tokens?: number | null; usdMicros?: number | null }[];
+  monthly_token_quota?: unknown;
+  spend_cap_usd?: unknown;
+}) => {
+  const month = v.limits?.find((l) => l.window === "month");
+  return !((month?.tokens != null && v.monthly_token_quota !== undefined) || (month?.usdMicros != null && v.spend_cap_usd !== undefined));
+};
+const conflictMessage = { message: "give a month's tokens / usd either in limits or as monthly_token_quota / spend_cap_usd, not both", path: ["limits"] };
+
+export const createKeySchema = createKeyObject.refine(shorthandConflict, conflictMessage);
+
+export const patchKeySchema = createKeyObject
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, "at least one field is required")
+  .refine(shorthandConflict, conflictMessage);
 
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
 export type PatchKeyInput = z.infer<typeof patchKeySchema>;

@@ -1,4 +1,5 @@
 import type { ModelPrice } from "../pricing/price";
+import type { WindowLimit } from "../policy/windows";
 
 /** A virtual key as the catalogue (D1) and its KeyGuard Durable Object know it. Money in micro-dollars. */
 export interface KeyRecord {
@@ -18,26 +19,56 @@ export interface KeyRecord {
   activatedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /** Bumped by every admin write (D1 compare-and-swap); a KeyGuard applies only newer versions. */
+  version: number;
+  /** Window limits beyond the month shorthands (src/policy/windows.ts). Absent in records stored before them. */
+  limits?: WindowLimit[];
+  /** The shared budget this key also draws on (a BudgetGuard), or null. */
+  budgetId?: string | null;
+  /** After a rotation: the replaced secret's hash, accepted until `previousSecretUntil` (unix ms), then 401 key_rotated. */
+  previousSecretHash?: string | null;
+  previousSecretUntil?: number | null;
 }
 
-export type Policy = Pick<KeyRecord, "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "revokedAt">;
+export type Policy = Pick<KeyRecord, "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "revokedAt" | "limits" | "budgetId">;
 
 export type DenialCode =
-  "invalid_api_key" | "key_revoked" | "key_expired" | "model_not_allowed" | "rate_limit_exceeded" | "quota_exceeded" | "spend_cap_exceeded";
+  | "invalid_api_key"
+  | "key_revoked"
+  | "key_expired"
+  | "key_rotated"
+  | "model_not_allowed"
+  | "rate_limit_exceeded"
+  | "quota_exceeded"
+  | "spend_cap_exceeded"
+  // A field whose cost cannot be bounded, sent with a capped key (see src/proxy/unbounded-fields.ts).
+  | "invalid_request";
+
+/** The agent API a request came through, as reserved and audited. */
+export type Endpoint = "chat" | "messages" | "count_tokens" | "responses" | "embeddings";
+export const ENDPOINTS: readonly Endpoint[] = ["chat", "messages", "count_tokens", "responses", "embeddings"];
 
 /** What the Worker sends to `KeyGuard.admit()` — one RPC per request. */
 export interface AdmitRequest {
   keyId: string;
   requestId: string;
   secretHash: string;
+  /** Which agent API; absent means `chat` (the route that predates the field). */
+  endpoint?: Endpoint;
   /** Canonical `provider/model`, as audited. */
   model: string;
   provider: string;
   /** Every name the model is known by, for the allow-list. */
   modelNames: string[];
   promptTokens: number;
-  /** The client's output cap, or null. */
+  /** The client's output cap per choice, or null. */
   maxTokens: number | null;
+  /** Completions generated, each up to the output cap (`n`; Gemini's candidateCount). Default 1. */
+  choices?: number;
+  /** Output tokens billable beyond choices × cap (a predicted output's rejected tokens). Default 0. */
+  extraOutputTokens?: number;
+  /** A forwarded field whose cost cannot be bounded: refused when the key has a cap of that kind. */
+  unbounded?: { param: string; kind: "tokens" | "dollars"; message: string } | null;
   /** Cap injected upstream when the client sent none and the policy needs a bounded worst case. */
   defaultMaxTokens: number;
   price: ModelPrice | null;
@@ -55,7 +86,15 @@ export interface RateLimitInfo {
 
 export type AdmitResult =
   | { ok: true; injectMaxTokens: number | null; rate: RateLimitInfo }
-  | { ok: false; code: DenialCode; message: string; retryAfterMs?: number; rate: RateLimitInfo };
+  | {
+      ok: false;
+      code: DenialCode;
+      message: string;
+      retryAfterMs?: number;
+      rate: RateLimitInfo;
+      /** No key has this id (as opposed to a wrong secret): the Worker caches that (src/keys/unknown-keys.ts). */
+      unknownKey?: true;
+    };
 
 /** What the Worker sends to `KeyGuard.settle()` after the last byte. Idempotent per requestId. */
 export interface SettleRequest {
@@ -75,4 +114,6 @@ export interface KeyUsage {
   requests: number;
   reserved_tokens: number;
   reserved_usd: number;
+  /** For keys with window limits: charged + reserved (requests in flight included) in the current 1h / 1d / 7d windows. */
+  windows?: { window: string; tokens: number; spend_usd: number; requests: number }[];
 }

@@ -15,8 +15,10 @@ export function registerSecret(secret: string | undefined | null): void {
 
 const PATTERNS: RegExp[] = [
   /vk_[0-9A-Za-z]{8,}/g, // virtual keys
+  /kfa_[0-9A-Za-z]{8,}/g, // named admin tokens
   /\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,}/g, // OpenAI / Anthropic style provider keys
   /\bAIza[0-9A-Za-z_-]{20,}/g, // Google API keys
+  /whsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
   /(bearer\s+)[^\s"',;]+/gi, // any bearer credential
   /((?:x-api-key|x-goog-api-key|authorization|api[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi,
 ];

@@ -15,7 +15,9 @@ import { rangeProof } from "../../src/audit/merkle-range";
 import { appendLeaf, rootAt } from "../../src/audit/merkle-store";
 import type { MerkleNodeStore } from "../../src/audit/merkle-store";
 import { noteKeysFromSeed, parseSignerKey } from "../../src/audit/note-keys";
-import { buildReport, entryLeafHash, type AuditReport } from "../../src/audit/report";
+import { buildReport, entryLeafHash, signReport, type AuditReport } from "../../src/audit/report";
+import { canonicalJson, type AuditEntry } from "../../src/audit/canonical-json";
+import { toHex } from "../../src/lib/bytes";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(REPO, "bin", "keyforge-verify.mjs");
@@ -24,6 +26,9 @@ const KEY_ID = "nodeCliKey000001";
 let dir: string;
 let verifierKey: string;
 let otherKey: string;
+/** The same report cut to seqs 4..6 (range proof rebuilt), and a forgery by another key of the same name. */
+let trimmed: AuditReport;
+let forged: AuditReport;
 
 function run(command: string, args: string[]): { status: number; stdout: string } {
   try {
@@ -40,7 +45,7 @@ async function makeReport(): Promise<AuditReport> {
   const store: MerkleNodeStore = { get: (l, i) => nodes.get(`${l}:${i}`), put: (l, i, h) => void nodes.set(`${l}:${i}`, h) };
   const chainKey = await deriveChainKey("node-test-audit-master-secret", KEY_ID);
   let head = await genesisHash(chainKey, KEY_ID);
-  const entries = [];
+  const entries: AuditEntry[] = [];
   for (let seq = 1; seq <= 9; seq++) {
     const entry = {
       v: 1 as const,
@@ -64,16 +69,32 @@ async function makeReport(): Promise<AuditReport> {
   const keys = await noteKeysFromSeed("keyforge.test/audit", new Uint8Array(32).fill(9));
   const signer = await parseSignerKey(keys.signerKey);
   verifierKey = keys.verifierKey;
-  otherKey = (await noteKeysFromSeed("keyforge.test/audit", new Uint8Array(32).fill(8))).verifierKey;
+  const other = await noteKeysFromSeed("keyforge.test/audit", new Uint8Array(32).fill(8));
+  otherKey = other.verifierKey;
   const origin = checkpointOrigin("keyforge.test/audit", KEY_ID);
-  return buildReport({
-    keyId: KEY_ID,
-    origin,
-    entries: entries.slice(2, 7),
-    rangeProof: await rangeProof(store, 2, 7, 9),
-    checkpoint: await signCheckpoint({ origin, size: 9, rootHash: await rootAt(store, 9) }, [signer]),
-    verifierKey,
-  });
+  const issue = async (by: typeof signer) =>
+    signReport(
+      await buildReport({
+        keyId: KEY_ID,
+        origin,
+        entries: entries.slice(2, 7),
+        rangeProof: await rangeProof(store, 2, 7, 9),
+        checkpoint: await signCheckpoint({ origin, size: 9, rootHash: await rootAt(store, 9) }, [by]),
+        verifierKey: by.verifierKey,
+      }),
+      "rpt_nodeCli",
+      by,
+    );
+  const report = await issue(signer);
+  const cut = await rangeProof(store, 3, 6, 9);
+  trimmed = {
+    ...report,
+    range: { from_seq: 4, to_seq: 6 },
+    entries: report.entries.slice(1, 4),
+    range_proof: { left: cut.left.map((h) => toHex(h)), right: cut.right.map((h) => toHex(h)) },
+  };
+  forged = await issue(await parseSignerKey(other.signerKey));
+  return report;
 }
 
 beforeAll(async () => {
@@ -82,8 +103,10 @@ beforeAll(async () => {
   const report = await makeReport();
   writeFileSync(join(dir, "report.json"), JSON.stringify(report, null, 2));
   const tampered = structuredClone(report);
-  tampered.entries[1]!.entry.cost_micros = 1;
+  tampered.entries[1]!.entry = canonicalJson({ ...(JSON.parse(tampered.entries[1]!.entry) as object), cost_micros: 1 });
   writeFileSync(join(dir, "tampered.json"), JSON.stringify(tampered, null, 2));
+  writeFileSync(join(dir, "trimmed.json"), JSON.stringify(trimmed, null, 2));
+  writeFileSync(join(dir, "forged.json"), JSON.stringify(forged, null, 2));
   writeFileSync(join(dir, "not-json.json"), "{");
 });
 
@@ -115,6 +138,18 @@ describe("bin/keyforge-verify.mjs on Node", () => {
 
   it("trusts the embedded key only when asked", () => {
     expect(run(process.execPath, [BIN, join(dir, "report.json"), "--trust-embedded"]).status).toBe(0);
+  });
+
+  it("exits 1 for a report cut at both ends with its range proof rebuilt, naming the issued range", () => {
+    const { status, stdout } = run(process.execPath, [BIN, join(dir, "trimmed.json"), "--key", verifierKey]);
+    expect(stdout).toMatch(/^FAIL {2}report signature: the gateway issued this report for seq 3\.\.7, but it holds seq 4\.\.6: entries were cut or added/m);
+    expect(status).toBe(1);
+  });
+
+  it("--trust-embedded never widens a pinned --key: a same-named forger's report exits 1", () => {
+    const { status, stdout } = run(process.execPath, [BIN, join(dir, "forged.json"), "--key", verifierKey, "--trust-embedded"]);
+    expect(stdout).toMatch(/^FAIL {2}checkpoint signature: the report names the key keyforge\.test\/audit\+[0-9a-f]{8}, which is not one of the trusted keys/m);
+    expect(status).toBe(1);
   });
 
   it("runs as `npx keyforge-verify` from the repository", () => {

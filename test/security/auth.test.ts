@@ -5,7 +5,8 @@ import { admin, BASE, createKey, type CreatedKey, gatewayFetch } from "../suppor
 import { REQUEST_ID } from "../support/fuzz";
 import { testNow } from "../support/clock";
 import { setClock, sqlRows } from "../support/key-guard";
-import { adminRoutes, agentRoutes, fillPath, label, type RouteInfo } from "../support/routes";
+import { expectAnthropicError } from "../support/fuzz";
+import { adminRoutes, agentBody, agentErrorShape, agentRoutes, fillPath, label, type RouteInfo } from "../support/routes";
 import { TEST_SECRETS } from "../support/test-secrets";
 
 /**
@@ -32,9 +33,7 @@ beforeAll(async () => {
 function request(route: RouteInfo, headers: Record<string, string>, query = "", id = live.id): Promise<Response> {
   const path = fillPath(route, () => id);
   const body =
-    route.method === "GET" || route.method === "DELETE"
-      ? null
-      : JSON.stringify(route.path === "/v1/chat/completions" ? { model: "mock/echo", messages: [{ role: "user", content: "auth" }] } : { name: "auth-suite" });
+    route.method === "GET" || route.method === "DELETE" ? null : JSON.stringify(route.path.startsWith("/v1/") ? agentBody(route) : { name: "auth-suite" });
   return gatewayFetch(`${BASE}${path}${query}`, { method: route.method, headers: { "content-type": "application/json", ...headers }, body });
 }
 
@@ -116,7 +115,7 @@ function agentCases(): Array<[string, string | null, string]> {
 describe("agent auth on every /v1 route", () => {
   const routes = agentRoutes();
 
-  it("refuses each bad key with 401 and its code, in the OpenAI shape, and audits nothing", async () => {
+  it("refuses each bad key with 401 and its code, in its API family's error shape, and audits nothing", async () => {
     const cases = agentCases();
     expect(routes.length).toBeGreaterThanOrEqual(2);
     for (const route of routes) {
@@ -124,9 +123,13 @@ describe("agent auth on every /v1 route", () => {
         const res = await request(route, authorization === null ? {} : { authorization });
         const text = await res.text();
         expect(res.status, `${label(route)} with ${what}: ${text}`).toBe(401);
-        const body = JSON.parse(text) as { error: Record<string, unknown> };
-        expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
-        expect(body.error).toMatchObject({ code, type: "authentication_error" });
+        if (agentErrorShape(route) === "anthropic") {
+          expect(expectAnthropicError(res, text)).toMatchObject({ code, type: "authentication_error" });
+        } else {
+          const body = JSON.parse(text) as { error: Record<string, unknown> };
+          expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+          expect(body.error).toMatchObject({ code, type: "authentication_error" });
+        }
         expect(res.headers.get("x-request-id")).toMatch(REQUEST_ID);
         if (authorization) expect(text).not.toContain(authorization.slice("Bearer ".length));
       }

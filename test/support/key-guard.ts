@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { KeyGuard } from "../../durable-objects/key-guard";
+import { KeyGuardStore } from "../../durable-objects/key-guard-store";
 import { hashKeySecret } from "../../src/keys/secret-hash";
 import type { AdmitRequest } from "../../src/keys/types";
 import { TEST_SECRETS } from "./test-secrets";
@@ -18,7 +19,12 @@ export function setClock(id: string, now: number): Promise<void> {
 }
 
 export function sqlRows<T>(id: string, query: string): Promise<T[]> {
-  return runInDurableObject(guardOf(id), (_instance: KeyGuard, state) => state.storage.sql.exec(query).toArray() as T[]);
+  return runInDurableObject(guardOf(id), (_instance: KeyGuard, state) => {
+    // A KeyGuard creates its tables with its first record; before that it is an empty store, read as one.
+    const store = new KeyGuardStore(state.storage.sql);
+    if (!store.exists()) store.migrate();
+    return state.storage.sql.exec(query).toArray() as T[];
+  });
 }
 
 export async function admitRequest(key: { id: string; key: string }, requestId: string, overrides: Partial<AdmitRequest> = {}): Promise<AdmitRequest> {

@@ -11,6 +11,8 @@ import {
   verifyResultSchema,
   virtualKeySchema,
 } from "./schemas";
+import { budgetsApi, type WindowLimitInput } from "./budgets-api";
+import { webhooksApi } from "./webhooks-api";
 
 /** The admin API, one function per route (design.md, "Admin API"). */
 
@@ -23,6 +25,9 @@ export interface KeyPolicyInput {
   tpm?: number | null;
   expires_at?: string | null;
   metadata?: Record<string, unknown>;
+  /** Hour / day / week limits (the month is the two shorthands above); see budgets-api.ts. */
+  limits?: WindowLimitInput[];
+  budget_id?: string | null;
 }
 
 export interface UsageQuery {
@@ -66,6 +71,9 @@ export function adminApi(client: ApiClient) {
     verifyAudit: (keyId: string) => client.request(verifyResultSchema, "POST", `/admin/v1/keys/${seg(keyId)}/audit/verify`, {}),
     shareReport: (keyId: string, range: { from_seq?: number; to_seq?: number }) =>
       client.request(reportLinkSchema, "POST", `/admin/v1/keys/${seg(keyId)}/audit/reports`, range),
+
+    ...webhooksApi(client),
+    ...budgetsApi(client),
   };
 }
 

@@ -27,6 +27,9 @@ export const virtualKeySchema = z.object({
   spend_cap_usd: z.nullable(z.number()),
   rpm: z.nullable(z.number()),
   tpm: z.nullable(z.number()),
+  /** Window limits (the month entry mirrors the two shorthands above) and the shared budget, if any. */
+  limits: z.optional(z.array(z.object({ window: z.string(), usd: z.nullable(z.number()), tokens: z.nullable(z.number()), requests: z.nullable(z.number()) }))),
+  budget_id: z.optional(z.nullable(z.string())),
   expires_at: iso,
   metadata: z.record(z.string(), z.unknown()),
   created_at: iso,
@@ -86,6 +89,15 @@ export const auditEntrySchema = z.object({
   cost_micros: z.optional(z.number()),
   latency_ms: z.optional(z.number()),
   stream: z.optional(z.boolean()),
+  endpoint: z.optional(z.string()),
+  /** Coalesced denials: how many requests the entry stands for (absent: one). */
+  count: z.optional(z.number()),
+  /** "admin": a policy change (key log) or an admin action (control-plane log). */
+  kind: z.optional(z.string()),
+  actor: z.optional(z.string()),
+  action: z.optional(z.string()),
+  target: z.optional(z.string()),
+  change: z.optional(z.nullable(z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })))),
   hash: z.string(),
 });
 

@@ -3,7 +3,13 @@
  * without server rewrites. Hashes that do not start with `#/` (the skip link) are not routes.
  */
 
-export type Route = { page: "keys" } | { page: "provider-keys" } | { page: "usage"; keyId: string | null } | { page: "audit"; keyId: string | null };
+export type Route =
+  | { page: "keys" }
+  | { page: "provider-keys" }
+  | { page: "webhooks" }
+  | { page: "budgets" }
+  | { page: "usage"; keyId: string | null }
+  | { page: "audit"; keyId: string | null };
 
 export const DEFAULT_ROUTE: Route = { page: "keys" };
 
@@ -18,6 +24,10 @@ export function parseRoute(hash: string): Route | null {
       return { page: "keys" };
     case "provider-keys":
       return { page: "provider-keys" };
+    case "webhooks":
+      return { page: "webhooks" };
+    case "budgets":
+      return { page: "budgets" };
     case "usage":
       return { page: "usage", keyId: params.get("key") };
     case "audit":
@@ -31,6 +41,8 @@ export function routeHref(route: Route): string {
   switch (route.page) {
     case "keys":
     case "provider-keys":
+    case "webhooks":
+    case "budgets":
       return `#/${route.page}`;
     case "usage":
       return route.keyId ? `#/usage?key=${encodeURIComponent(route.keyId)}` : "#/usage";

@@ -28,8 +28,14 @@ export function auditTable(entries: AuditEntry[]): HTMLElement {
         { attrs: { "data-testid": "audit-row" } },
         rowHeader("Seq", String(e.seq)),
         cell("Time", formatTime(e.ts)),
-        cell("Model", e.model ?? "—", e.stream ? h("span", { class: "muted" }, " · stream") : null),
-        cell("Status", String(e.status ?? "—")),
+        cell(
+          "Model",
+          // An admin entry (policy change) has no model: show what was done and by whom.
+          e.kind === "admin" ? `${e.action ?? "?"} by ${e.actor ?? "?"}` : (e.model ?? "—"),
+          e.endpoint && e.endpoint !== "chat" ? h("span", { class: "muted" }, ` · ${e.endpoint}`) : null,
+          e.stream ? h("span", { class: "muted" }, " · stream") : null,
+        ),
+        cell("Status", String(e.status ?? "—"), e.count === undefined ? null : h("span", { class: "muted" }, ` × ${formatInt(e.count)}`)),
         cell("Tokens", `${formatInt(e.prompt_tokens ?? 0)} / ${formatInt(e.completion_tokens ?? 0)}`),
         cell("Cost", formatUsd((e.cost_micros ?? 0) / 1_000_000)),
         cell("Latency", e.latency_ms === undefined ? "—" : `${formatInt(e.latency_ms)} ms`),

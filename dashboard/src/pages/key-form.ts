@@ -3,6 +3,7 @@ import type { VirtualKey } from "../api/schemas";
 import { button, h, render } from "../lib/dom";
 import { openDialog } from "../ui/dialog";
 import { flagInvalid, inputField, textareaField } from "../ui/fields";
+import { limitsEditor } from "../ui/limits-editor";
 import { errorBox } from "../ui/states";
 
 /**
@@ -85,6 +86,14 @@ export function openKeyForm(options: KeyFormOptions): void {
     key && Object.keys(key.metadata).length > 0 ? JSON.stringify(key.metadata) : "",
     'Optional, e.g. {"team": "billing"}.',
   );
+  const windows = limitsEditor(key?.limits ?? [], ["1h", "1d", "7d"]);
+  const budget = inputField({
+    label: "Shared budget id",
+    name: "budget_id",
+    value: key?.budget_id ?? "",
+    placeholder: "bud_…",
+    hint: "Optional: the key also draws on this budget (see Budgets).",
+  });
   const status = h("div", { class: "form-status" });
 
   const read = (): KeyPolicyInput & { name: string } => {
@@ -117,6 +126,12 @@ export function openKeyForm(options: KeyFormOptions): void {
       tpm: readNumber(tpm.input, true),
       expires_at: expires.input.value === "" ? null : new Date(expires.input.value).toISOString(),
       metadata: meta,
+      limits: (() => {
+        const entered = windows.read();
+        if (!entered) throw new Error("invalid");
+        return entered;
+      })(),
+      budget_id: budget.input.value.trim() === "" ? null : budget.input.value.trim(),
     };
   };
 
@@ -128,6 +143,8 @@ export function openKeyForm(options: KeyFormOptions): void {
       name.wrap,
       models.wrap,
       h("div", { class: "field-grid" }, quota.wrap, cap.wrap, rpm.wrap, tpm.wrap),
+      windows.el,
+      budget.wrap,
       expires.wrap,
       metadata.wrap,
       status,
@@ -163,5 +180,23 @@ function changedFields(key: VirtualKey, input: KeyPolicyInput & { name: string }
   if (input.tpm !== key.tpm) changed.tpm = input.tpm;
   if (toLocalInput(input.expires_at) !== toLocalInput(key.expires_at)) changed.expires_at = input.expires_at;
   if (JSON.stringify(input.metadata) !== JSON.stringify(key.metadata)) changed.metadata = input.metadata;
+  const windowLimits = (key.limits ?? []).filter((l) => l.window !== "month");
+  const sameLimits =
+    JSON.stringify(input.limits) ===
+    JSON.stringify(
+      windowLimits.map((l) => ({
+        window: l.window,
+        ...(l.usd == null ? {} : { usd: l.usd }),
+        ...(l.tokens == null ? {} : { tokens: l.tokens }),
+        ...(l.requests == null ? {} : { requests: l.requests }),
+      })),
+    );
+  if (!sameLimits) {
+    // `limits` is the full set on the server: send the month shorthands with it so they are kept.
+    changed.limits = input.limits;
+    changed.monthly_token_quota = input.monthly_token_quota;
+    changed.spend_cap_usd = input.spend_cap_usd;
+  }
+  if (input.budget_id !== (key.budget_id ?? null)) changed.budget_id = input.budget_id;
   return changed;
 }

@@ -6,7 +6,8 @@
 export interface LoadedReport {
   id: string;
   report: unknown;
-  /** The raw text, so the page can say exactly what was verified. */
+  /** The raw text: verified as is (a duplicated key is refused), and its size shown. */
+  text: string;
   bytes: number;
   trustedKeys: string[];
 }
@@ -32,5 +33,5 @@ export async function loadReport(id: string): Promise<LoadedReport> {
   }
   const keys = (JSON.parse(keysText) as { keys?: Array<{ verifier_key?: unknown }> }).keys ?? [];
   const trustedKeys = keys.map((k) => k.verifier_key).filter((k): k is string => typeof k === "string");
-  return { id, report, bytes: new TextEncoder().encode(text).byteLength, trustedKeys };
+  return { id, report, text, bytes: new TextEncoder().encode(text).byteLength, trustedKeys };
 }

@@ -1,6 +1,6 @@
 import "../styles.css";
 import "./report.css";
-import { verifyReport, type ReportVerification } from "../../../src/audit/report-verify";
+import { verifyReportText, type ReportVerification } from "../../../src/audit/report-verify";
 import { h, render } from "../lib/dom";
 import { brandMark } from "../ui/brand";
 import { loading } from "../ui/states";
@@ -11,7 +11,8 @@ import { entriesTable, summaryOf } from "./report-view";
  * The public verification page of an audit report. Everything is checked here, in the browser,
  * with Web Crypto and the same verification code as the gateway and the CLI: the checkpoint's
  * Ed25519 signature against the published verifier keys, every entry's leaf hash, the Merkle range
- * proof against the signed root, and consistency with an earlier checkpoint when the report has one.
+ * proof against the signed root, the gateway's signature over the report as a whole (so a report cut
+ * short at either end fails), and consistency with an earlier checkpoint when the report has one.
  */
 
 const root = document.getElementById("report");
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const result = await verifyReport(loaded.report, loaded.trustedKeys);
+  // The signed report id must be the one in the address: a report cannot stand in for another.
+  const result = await verifyReportText(loaded.text, loaded.trustedKeys, { reportId: loaded.id });
   render(root!, header(), verdict(result), summaryOf(loaded), checklist(result), entriesTable(loaded.report));
 }
 

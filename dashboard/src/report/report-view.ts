@@ -15,11 +15,51 @@ interface Entry {
   cost_micros: number;
   latency_ms: number;
   stream: boolean;
+  /** Coalesced denials: how many requests the entry stands for. */
+  count?: number;
+  /** "admin": a control-plane action or a key's policy change (src/audit/canonical-json.ts). */
+  kind?: string;
+  actor?: string;
+  action?: string;
+  target?: string;
+  change?: Record<string, { before: unknown; after: unknown }> | null;
+}
+
+const changeText = (change: Entry["change"]) =>
+  change
+    ? Object.entries(change)
+        .map(([field, c]) => `${field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)
+        .join("; ")
+    : "";
+
+/** An admin entry's row: the action, who, what, and the change, in the request columns' place. */
+function adminRow(e: Entry): HTMLElement {
+  return h(
+    "tr",
+    { class: "admin-entry" },
+    h("td", {}, String(e.seq)),
+    h("td", {}, new Date(e.ts).toISOString().replace("T", " ").slice(0, 19)),
+    h("td", {}, `${e.action ?? "?"} ${e.target ?? ""}`),
+    h("td", {}, `by ${e.actor ?? "?"}`),
+    h("td", { attrs: { colspan: "3" } }, changeText(e.change)),
+  );
+}
+
+/** A report entry: the exact JSON text that was hashed (v2), or an object (v1). */
+function entryOf(entry: unknown): Entry[] {
+  if (typeof entry === "string") {
+    try {
+      return [JSON.parse(entry) as Entry];
+    } catch {
+      return [];
+    }
+  }
+  return entry && typeof entry === "object" ? [entry as Entry] : [];
 }
 
 function entriesOf(report: unknown): Entry[] {
-  const entries = (report as { entries?: Array<{ entry?: Entry }> } | null)?.entries;
-  return Array.isArray(entries) ? entries.flatMap((e) => (e && typeof e.entry === "object" ? [e.entry] : [])) : [];
+  const entries = (report as { entries?: Array<{ entry?: unknown }> } | null)?.entries;
+  return Array.isArray(entries) ? entries.flatMap((e) => entryOf(e?.entry)) : [];
 }
 
 export function summaryOf(loaded: LoadedReport): HTMLElement {
@@ -33,7 +73,7 @@ export function summaryOf(loaded: LoadedReport): HTMLElement {
       "dl",
       { class: "summary" },
       row("Report id", loaded.id),
-      row("Virtual key", String(r?.key_id ?? "?")),
+      r?.key_id === "control-plane" ? row("Log", "control plane (admin actions)") : row("Virtual key", String(r?.key_id ?? "?")),
       row("Entries", `seq ${r?.range?.from_seq ?? "?"} to ${r?.range?.to_seq ?? "?"}`),
       row("Log origin", String(r?.origin ?? "?")),
       row("Trusted verifier keys", loaded.trustedKeys.join(", ") || "none published"),
@@ -65,17 +105,19 @@ export function entriesTable(report: unknown): HTMLElement {
           "tbody",
           {},
           ...entries.map((e) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, String(e.seq)),
-              h("td", {}, new Date(e.ts).toISOString().replace("T", " ").slice(0, 19)),
-              h("td", {}, `${e.model}${e.stream ? " (stream)" : ""}`),
-              h("td", {}, String(e.status)),
-              h("td", {}, `${formatInt(e.prompt_tokens)} / ${formatInt(e.completion_tokens)}`),
-              h("td", {}, formatUsd(e.cost_micros / 1_000_000)),
-              h("td", {}, `${formatInt(e.latency_ms)} ms`),
-            ),
+            e.kind === "admin"
+              ? adminRow(e)
+              : h(
+                  "tr",
+                  {},
+                  h("td", {}, String(e.seq)),
+                  h("td", {}, new Date(e.ts).toISOString().replace("T", " ").slice(0, 19)),
+                  h("td", {}, `${e.model}${e.stream ? " (stream)" : ""}`),
+                  h("td", {}, e.count === undefined ? String(e.status) : `${e.status} × ${formatInt(e.count)}`),
+                  h("td", {}, `${formatInt(e.prompt_tokens)} / ${formatInt(e.completion_tokens)}`),
+                  h("td", {}, formatUsd(e.cost_micros / 1_000_000)),
+                  h("td", {}, `${formatInt(e.latency_ms)} ms`),
+                ),
           ),
         ),
       ),

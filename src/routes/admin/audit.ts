@@ -9,18 +9,19 @@ import { GatewayError } from "../../errors";
 import { loadKeyRecord } from "../../keys/catalogue";
 import { isKeyId, randomBase62 } from "../../keys/token";
 import { parseWith, readBody } from "../../lib/request-body";
+import { emitInBackground } from "../../webhooks/emit";
 
 /**
  * The audit chain of a virtual key (mounted at /admin/v1/keys):
  *   GET  /:id/audit?after=&limit=     a page of entries with their chain hashes, and the head
  *   POST /:id/audit/verify            recompute the whole chain, name the first bad seq
- *   POST /:id/audit/reports           sign a checkpoint, store a shareable report, return its URL
+ *   POST /:id/audit/reports           sign a checkpoint and the report, store it, return its URL
  * The KeyGuard DO holds the log; every read there waits for its sealer first.
  */
 export const auditRoutes = new Hono<AppEnv>();
 
 /** Rows per RPC when verifying: the whole log is streamed, never held at once. */
-const VERIFY_PAGE = 256;
+export const VERIFY_PAGE = 256;
 
 const seqParam = z
   .string()
@@ -50,7 +51,7 @@ async function findKey(env: Env, id: string): Promise<{ keyId: string; active: b
 const guard = (env: Env, id: string) => env.KEY_GUARD.getByName(id);
 
 /** An audit RPC's failure as the API error. */
-function unwrap<R extends { ok: true } | AuditFailure>(result: R): Extract<R, { ok: true }> {
+export function unwrap<R extends { ok: true } | AuditFailure>(result: R): Extract<R, { ok: true }> {
   if (result.ok) return result as Extract<R, { ok: true }>;
   switch (result.code) {
     case "not_found":
@@ -81,7 +82,7 @@ auditRoutes.get("/:id/audit", async (c) => {
 });
 
 /** A stored entry as JSON; a row that is not JSON any more (tampering) is shown, not hidden. */
-function parseEntry(text: string, seq: number): Record<string, unknown> {
+export function parseEntry(text: string, seq: number): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
     if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
@@ -91,7 +92,7 @@ function parseEntry(text: string, seq: number): Record<string, unknown> {
   return { seq, unreadable: true };
 }
 
-async function chainKeyOf(env: Env, keyId: string): Promise<CryptoKey> {
+export async function chainKeyOf(env: Env, keyId: string): Promise<CryptoKey> {
   if (!env.AUDIT_HMAC_SECRET) {
     throw new GatewayError("internal_error", "The audit log is not available on this deployment.", { detail: "AUDIT_HMAC_SECRET is not set" });
   }
@@ -117,6 +118,8 @@ auditRoutes.post("/:id/audit/verify", async (c) => {
     head = { seq: head.seq + result.entries, hash: result.head };
     if (!result.valid) {
       const error = result.error && { code: result.error.code, message: result.error.message };
+      const alert = { key_id: keyId, first_invalid_seq: result.first_invalid_seq, error_code: error?.code ?? null };
+      emitInBackground(c.env, (p) => c.executionCtx.waitUntil(p), "audit.verification_failed", alert);
       return c.json({ valid: false, entries: head.seq, head, first_invalid_seq: result.first_invalid_seq, error });
     }
     if (!page.hasMore) return c.json({ valid: true, entries: head.seq, head, first_invalid_seq: null });
@@ -128,9 +131,10 @@ auditRoutes.post("/:id/audit/reports", async (c) => {
   const input = await readOptionalBody(c);
   if (!active) throw new GatewayError("invalid_request", "The audit log of this key is empty: it has not been used yet.");
   const range = { fromSeq: input.from_seq, toSeq: input.to_seq };
-  const { report } = unwrap(await guard(c.env, keyId).auditReport(keyId, range));
   // 22 base62 characters: about 131 random bits, so report URLs cannot be guessed.
   const id = `rpt_${randomBase62(22)}`;
+  // The KeyGuard signs the report under this id with the key that signed its checkpoint.
+  const { report } = unwrap(await guard(c.env, keyId).auditReport(keyId, range, id));
   await drizzle(c.env.DB)
     .insert(auditReports)
     .values({ id, keyId, body: JSON.stringify(report) });
@@ -138,7 +142,7 @@ auditRoutes.post("/:id/audit/reports", async (c) => {
 });
 
 /** The range is optional: no body at all means the whole log. */
-async function readOptionalBody(c: Context<AppEnv>): Promise<z.infer<typeof auditReportInput>> {
+export async function readOptionalBody(c: Context<AppEnv>): Promise<z.infer<typeof auditReportInput>> {
   if (c.req.raw.body === null || c.req.header("content-length") === "0") return {};
   return readBody(c, auditReportInput);
 }

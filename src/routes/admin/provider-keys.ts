@@ -7,6 +7,7 @@ import type { AppEnv, Env } from "../../env";
 import { GatewayError } from "../../errors";
 import { toHex } from "../../lib/bytes";
 import { readBody } from "../../lib/request-body";
+import { recordChange, recordsOwnEntry } from "../../middleware/control-plane";
 import { forgetDecrypted } from "../../pool/key-pool";
 import { setKeyEnabled, poolSnapshot, reloadPool } from "../../pool/pool-admin";
 import { ENV_KEY_VARS, envKeyId, envKeyOf, type PoolKey, type PoolSnapshot } from "../../pool/types";
@@ -78,7 +79,7 @@ async function findKey(env: Env, id: string): Promise<{ provider: string; row: K
   return { provider: row.provider, row };
 }
 
-providerKeysRoutes.post("/", async (c) => {
+providerKeysRoutes.post("/", recordsOwnEntry, async (c) => {
   const input = await readBody(c, createProviderKeyInput);
   const provider = await resolveProvider(c.env, input.provider);
   const id = `pk_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
@@ -92,6 +93,9 @@ providerKeysRoutes.post("/", async (c) => {
     last4: input.key.slice(-4),
     createdAt: Date.now(),
   };
+  // The control-plane entry shows the key by id and last4 only.
+  const created = { provider, name: row.name, scope: row.scope, last4: row.last4 };
+  await recordChange(c, { action: "provider_key.create", target: `provider_key:${id}`, change: { provider_key: { before: null, after: created } } });
   await drizzle(c.env.DB).insert(providerKeys).values(row);
   return c.json(rowView(row, await reloadPool(c.env, provider)), 201);
 });
@@ -106,12 +110,14 @@ providerKeysRoutes.get("/", async (c) => {
   return c.json({ object: "list", data: [...vaultKeys, ...envKeys] });
 });
 
-providerKeysRoutes.delete("/:id", async (c) => {
+providerKeysRoutes.delete("/:id", recordsOwnEntry, async (c) => {
   const { provider, row } = await findKey(c.env, c.req.param("id"));
   if (!row) {
     const variable = ENV_KEY_VARS[provider as keyof typeof ENV_KEY_VARS];
     throw new GatewayError("invalid_request", `An environment key is removed by unsetting the ${variable} secret.`);
   }
+  const existing = { provider, name: row.name, scope: row.scope, last4: row.last4 };
+  await recordChange(c, { action: "provider_key.delete", target: `provider_key:${row.id}`, change: { provider_key: { before: existing, after: null } } });
   await drizzle(c.env.DB).delete(providerKeys).where(eq(providerKeys.id, row.id));
   forgetDecrypted(provider, row.id);
   await reloadPool(c.env, provider);
@@ -122,9 +128,11 @@ for (const [action, enabled] of [
   ["enable", true],
   ["disable", false],
 ] as const) {
-  providerKeysRoutes.post(`/:id/${action}`, async (c) => {
+  providerKeysRoutes.post(`/:id/${action}`, recordsOwnEntry, async (c) => {
     const { provider, row } = await findKey(c.env, c.req.param("id"));
     const id = row?.id ?? envKeyId(provider);
+    // The previous state lives in the pool's snapshot (not read here): `before` is left null.
+    await recordChange(c, { action: `provider_key.${action}`, target: `provider_key:${id}`, change: { enabled: { before: null, after: enabled } } });
     const snapshot = await setKeyEnabled(c.env, provider, id, enabled);
     const key = snapshot.keys.find((k) => k.id === id);
     if (row) return c.json(rowView(row, snapshot));

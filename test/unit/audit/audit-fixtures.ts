@@ -1,12 +1,13 @@
 /** Shared builders for the audit tests: entries, an in-memory node store, a signed log and its report. */
 import fc from "fast-check";
-import { type AuditEntry } from "../../../src/audit/canonical-json";
+// Fixtures are request entries (the admin kind has its own tests).
+import { canonicalJson, type RequestEntry as AuditEntry } from "../../../src/audit/canonical-json";
 import { chainEntry, deriveChainKey, genesisHash, type ChainRecord } from "../../../src/audit/chain";
 import { checkpointOrigin, signCheckpoint, type Checkpoint } from "../../../src/audit/checkpoint";
 import { rangeProof } from "../../../src/audit/merkle-range";
 import { appendLeaf, consistencyProof, rootAt, type MerkleNodeStore } from "../../../src/audit/merkle-store";
 import { noteKeysFromSeed, parseSignerKey, type NoteSigner } from "../../../src/audit/note-keys";
-import { buildReport, entryLeafHash, type AuditReport } from "../../../src/audit/report";
+import { buildReport, entryLeafHash, signReport, type AuditReport } from "../../../src/audit/report";
 
 export const KAT_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 export const KAT_VERIFIER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
@@ -107,10 +108,10 @@ export async function signedCheckpointAt(log: TestLog, size: number, signer?: No
   return signCheckpoint(await checkpointAt(log, size), [signer ?? (await testSigner())]);
 }
 
-/** A report for seqs from..to against a checkpoint of `size`, optionally linking one of `previousSize`. */
+/** A report (issued as `reportId`) for seqs from..to against a checkpoint of `size`, optionally linking one of `previousSize`. */
 export async function reportFor(
   log: TestLog,
-  opts: { from: number; to: number; size?: number; previousSize?: number; signer?: NoteSigner },
+  opts: { from: number; to: number; size?: number; previousSize?: number; signer?: NoteSigner; reportId?: string },
 ): Promise<AuditReport> {
   const size = opts.size ?? log.entries.length;
   const signer = opts.signer ?? (await testSigner());
@@ -121,7 +122,7 @@ export async function reportFor(
           checkpoint: await signedCheckpointAt(log, opts.previousSize, signer),
           consistencyProof: await consistencyProof(log.store, opts.previousSize, size),
         };
-  return buildReport({
+  const built = await buildReport({
     keyId: log.keyId,
     origin: checkpointOrigin(ORIGIN_PREFIX, log.keyId),
     entries: log.entries.slice(opts.from - 1, opts.to),
@@ -130,4 +131,13 @@ export async function reportFor(
     verifierKey: signer.verifierKey,
     previous,
   });
+  return signReport(built, opts.reportId ?? "rpt_test", signer);
+}
+
+/** Rewrites entry `i` of a report in canonical form, as a forger editing a value would. */
+export function editEntry(report: AuditReport, i: number, edit: (entry: AuditEntry) => void): void {
+  const slot = report.entries[i]!;
+  const entry = JSON.parse(slot.entry) as AuditEntry;
+  edit(entry);
+  slot.entry = canonicalJson(entry);
 }

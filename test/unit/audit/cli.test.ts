@@ -1,7 +1,7 @@
 /** The keyforge-verify CLI logic with in-memory I/O: argument handling, output and exit codes. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCliArgs, runVerifyCli } from "../../../src/audit/cli";
-import { buildLog, reportFor, signedCheckpointAt, testSigner } from "./audit-fixtures";
+import { buildLog, editEntry, reportFor, signedCheckpointAt, testSigner } from "./audit-fixtures";
 
 let files: Map<string, string>;
 let key: string;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   const log = await buildLog("keyCli", 6);
   const report = await reportFor(log, { from: 2, to: 5, previousSize: 3 });
   const tampered = structuredClone(report);
-  tampered.entries[0]!.entry.prompt_tokens += 1;
+  editEntry(tampered, 0, (e) => void (e.prompt_tokens += 1));
   key = (await testSigner()).verifierKey;
   files = new Map([
     ["report.json", JSON.stringify(report)],
@@ -83,6 +83,6 @@ describe("keyforge-verify", () => {
   });
 
   it("parses repeated keys", () => {
-    expect(parseCliArgs(["r.json", "--key", "a", "--key=b"])).toEqual({ reportPath: "r.json", keys: ["a", "b"], trustEmbedded: false });
+    expect(parseCliArgs(["r.json", "--key", "a", "--key=b"])).toEqual({ reportPath: "r.json", keys: ["a", "b"], trustEmbedded: false, allowV1: false });
   });
 });

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateNoteKeys, parseSignerKey } from "../../../src/audit/note-keys";
 import { auditReportSchema, type AuditReport } from "../../../src/audit/report";
 import { verifyReport } from "../../../src/audit/report-verify";
-import { buildLog, makeEntry, reportFor, signedCheckpointAt, testSigner, type TestLog } from "./audit-fixtures";
+import { buildLog, editEntry, makeEntry, reportFor, signedCheckpointAt, testSigner, type TestLog } from "./audit-fixtures";
 
 let log: TestLog;
 let report: AuditReport;
@@ -32,6 +32,7 @@ describe("round trip", () => {
       "trusted keys",
       "checkpoint signature",
       "checkpoint",
+      "report signature",
       "range",
       "entry seq 4",
       "entry seq 5",
@@ -89,11 +90,11 @@ describe("tampering", () => {
   });
 
   it.each<[string, (r: AuditReport) => void, string[]]>([
-    ["an entry's cost", (r) => void (r.entries[1]!.entry.cost_micros += 1), ["entry seq 5", "range proof"]],
+    ["an entry's cost", (r) => editEntry(r, 1, (e) => void (e.cost_micros += 1)), ["entry seq 5", "range proof"]],
     [
       "an entry and its leaf hash",
       (r) => {
-        r.entries[1]!.entry.model = "gpt-cheap";
+        editEntry(r, 1, (e) => void (e.model = "gpt-cheap"));
         r.entries[1]!.leaf_hash = r.entries[2]!.leaf_hash;
       },
       ["entry seq 5", "range proof"],
@@ -104,11 +105,11 @@ describe("tampering", () => {
         r.entries.splice(1, 1);
         r.range.to_seq -= 1;
       },
-      ["entry seq 5", "entry seq 6", "range proof"],
+      ["report signature", "entry seq 5", "entry seq 6", "range proof"],
     ],
     ["two swapped entries", (r) => void ([r.entries[0], r.entries[1]] = [r.entries[1]!, r.entries[0]!]), ["entry seq 4", "entry seq 5", "range proof"]],
     ["a proof hash", (r) => void (r.range_proof.right[0] = "0".repeat(64)), ["range proof"]],
-    ["the range", (r) => void (r.range.from_seq = 3), ["range", "entry seq 3", "entry seq 4", "entry seq 5", "entry seq 6"]],
+    ["the range", (r) => void (r.range.from_seq = 3), ["report signature", "range", "entry seq 3", "entry seq 4", "entry seq 5", "entry seq 6"]],
     ["the origin", (r) => void (r.origin = "keyforge.test/audit/other"), ["checkpoint"]],
     [
       "the key id",
