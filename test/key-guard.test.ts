@@ -127,7 +127,8 @@ describe("KeyGuard: faults", () => {
     await setClock(key.id, t0);
     expect((await guardOf(key.id).admit(await admitRequest(key, "orphan"))).ok).toBe(true);
     await abortAllDurableObjects();
-    // A fresh instance: it reloads the reservation from storage.
+    // A fresh instance: it reloads the reservation from storage (and runs on the wall clock again).
+    await setClock(key.id, t0);
     expect(await usage(key.id)).toMatchObject({ reserved_tokens: 100, requests: 0 });
     await setClock(key.id, t0 + RESERVATION_TTL_MS + 60_000);
     expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
