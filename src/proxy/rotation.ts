@@ -1,6 +1,5 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
-import type { ChatCompletionRequest } from "../openai/schema";
 import type { ResolvedModel } from "../providers/registry";
 import type { AdapterContext, UpstreamFailure, UpstreamRequest } from "../providers/types";
 import { type KeySet, keysFor, reportAuthFailure, reportRateLimited } from "./key-source";
@@ -27,13 +26,12 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * disabled and skipped. Nothing reaches the client until a key answers 2xx, so streamed requests
  * replay as safely as buffered ones. Never another provider or model.
  *
- * `request` is a chat request (built by the route's adapter) or, for the other endpoints, a build
- * function; `classify` defaults to the adapter's (an endpoint with its own wire format passes one).
+ * `classify` defaults to the adapter's (an endpoint with its own wire format passes one).
  */
 export async function callWithRotation(
   env: Env,
   route: ResolvedModel,
-  request: ChatCompletionRequest | BuildUpstream,
+  build: BuildUpstream,
   base: Omit<AdapterContext, "apiKey">,
   abort: AbortController,
   timeoutMs: number,
@@ -42,7 +40,6 @@ export async function callWithRotation(
   /** Narrows the pool (e.g. to the scope holding stored responses, see home-scope.ts). */
   pick: (keys: KeySet) => KeySet = (keys) => keys,
 ): Promise<Attempt> {
-  const build: BuildUpstream = typeof request === "function" ? request : (ctx) => route.adapter.buildRequest(request, ctx);
   const keys = pick(await keysFor(env, route.provider, waitUntil));
   if (!keys.configured) {
     throw new GatewayError("model_not_found", `No key is configured for the provider '${route.provider}'.`, { param: "model" });
