@@ -7,7 +7,7 @@
  * strings, booleans, null, arrays and plain objects, checked before canonicalisation.
  */
 import canonicalize from "canonicalize";
-import { z } from "zod";
+import * as z from "zod";
 import { utf8 } from "../lib/bytes";
 import type { Bytes } from "./encoding";
 import { AuditError } from "./errors";
@@ -87,6 +87,17 @@ export const requestEntrySchema = z.strictObject({
    * key per minute (the first one's request id, model and time). Absent: one request.
    */
   count: z.int().min(1).optional(),
+  /**
+   * Attribution (issue 16), present only when the request carried it, so entries without it keep
+   * their bytes: the end-user id (OpenAI `user` / `safety_identifier`, Anthropic `metadata.user_id`;
+   * a longer one is kept as a prefix and a hash) and the `x-keyforge-tags` header's tags.
+   */
+  user: z.string().min(1).max(128).optional(),
+  tags: z
+    .array(z.string().regex(/^[A-Za-z0-9._:/-]{1,64}$/))
+    .min(1)
+    .max(8)
+    .optional(),
 });
 
 /** A policy field's value before and after a change: any JSON (safe integers only, checked by assertJsonSafe). */

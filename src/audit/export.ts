@@ -14,7 +14,7 @@
  * segments are of the header's log and cover a..b exactly, in order, and that the `end` line is
  * there: a cut, reordered or spliced export fails.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeError } from "./errors";
 import type { AuditReport } from "./report";
 import { verifyReport, type ReportCheck, type VerifyReportOptions } from "./report-verify";

@@ -30,7 +30,7 @@
  * Version 1 (before report signatures) had entry objects and no report_id / report_signature;
  * `legacyReportSchema` still reads it so a verifier can say exactly what it lacks.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { toHex } from "../lib/bytes";
 import { auditEntrySchema, canonicalEntryBytes, type AuditEntry } from "./canonical-json";
 import { parseCheckpoint } from "./checkpoint";

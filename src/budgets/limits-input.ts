@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { usdToMicros } from "../pricing/price";
 import { WINDOWS, type WindowLimit } from "../policy/windows";
 

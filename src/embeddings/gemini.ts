@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors";
 import type { AdapterContext, UpstreamRequest, Usage } from "../providers/types";
 import { type EmbeddingsRequest, inputList } from "./schema";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * `POST /v1/embeddings` as the gateway accepts it (OpenAI's `CreateEmbeddingRequest`): text, a list

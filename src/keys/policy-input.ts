@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BUDGET_ID, limitsInput } from "../budgets/limits-input";
 import { isValidModelPattern } from "../policy/model-glob";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The default grace of a rotated key's previous token: 24 hours. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 60 * 60;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors";
 import { mergeUsage, usageFromAnthropic } from "../providers/anthropic/usage";
 import { ANTHROPIC_VERSION, messageSchema, usageSchema, type WireUsage } from "../providers/anthropic/wire";

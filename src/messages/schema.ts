@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The Anthropic Messages request as the gateway accepts it (reference agent-apis §4.3). Only what the

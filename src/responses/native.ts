@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { UpstreamStreamError } from "../providers/openai-frames";
 import type { AdapterContext, SseEvent, StreamTranslator, UpstreamRequest, Usage } from "../providers/types";
 import { safeUpstreamType } from "../providers/upstream-error";

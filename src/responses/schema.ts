@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * `POST /v1/responses` as the gateway accepts it (reference agent-apis §1.2). Only the fields the

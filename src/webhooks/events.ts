@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Alert event types (Standard Webhooks naming: `<group>.<event>`). A payload is always

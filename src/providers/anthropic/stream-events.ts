@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { usageSchema } from "./wire";
 
 /** The named SSE events of a Messages stream (reference §2.4). The JSON `type` repeats the event name. */

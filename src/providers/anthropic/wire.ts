@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Anthropic Messages API shapes (reference §2.2–§2.4): request types we build, schemas for what we read. */
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Gemini `generateContent` shapes (reference §3.2–§3.5): request types we build, schemas for what we read. */
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../../errors";
 import type { ChatCompletion, CompletionUsage } from "../../openai/types";
 import { retryAfterMsFromHeaders } from "../retry-after";

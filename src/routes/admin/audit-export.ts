@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { CONTROL_PLANE_LOG_ID } from "../../../durable-objects/control-plane-log";
 import type { AuditPageResult } from "../../../durable-objects/key-guard-audit";
 import type { AuditRange, AuditReportResult } from "../../../durable-objects/key-guard-checkpoints";

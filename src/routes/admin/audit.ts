@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AuditFailure, AuditHead } from "../../../durable-objects/key-guard-audit";
 import { deriveChainKey, genesisHash, verifyChain } from "../../audit/chain";
 import { auditReports } from "../../db/schema";

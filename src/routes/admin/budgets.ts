@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { budgetMembers, insertBudget, listBudgets, loadBudget, updateBudget } from "../../budgets/catalogue";
 import { BUDGET_ID, limitsInput, limitView } from "../../budgets/limits-input";
 import type { BudgetRecord, BudgetUsage } from "../../budgets/types";

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { modelPrices } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";

@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { usageRollups } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { parseWith } from "../../lib/request-body";

@@ -1,7 +1,7 @@
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { webhookDeliveries, webhooks } from "../../db/schema";
 import type { AppEnv, Env } from "../../env";
 import { GatewayError } from "../../errors";
