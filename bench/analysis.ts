@@ -1,10 +1,12 @@
 import { findCase, type CaseResult, type Mode } from "./matrix";
 import type { TargetName } from "./servers";
 import { median, round, summarize } from "./stats";
+import type { Endpoint } from "./workload";
 
 /** Per-case figures, ratios and the pass/fail of each target, from the raw matrix results. */
 
 export interface CaseRow {
+  endpoint: Endpoint;
   target: TargetName;
   mode: Mode;
   concurrency: number;
@@ -41,10 +43,11 @@ export function caseRows(results: CaseResult[]): CaseRow[] {
   return results.map((r) => {
     const lat = summarize(r.latencies);
     const ttft = r.ttfts.length ? summarize(r.ttfts) : null;
-    const direct = findCase(results, "direct", r.mode, r.concurrency);
+    const direct = findCase(results, r.endpoint, "direct", r.mode, r.concurrency);
     const dLat = direct ? summarize(direct.latencies) : null;
     const dTtft = direct && direct.ttfts.length ? summarize(direct.ttfts) : null;
     return {
+      endpoint: r.endpoint,
       target: r.target,
       mode: r.mode,
       concurrency: r.concurrency,
@@ -65,51 +68,69 @@ export function caseRows(results: CaseResult[]): CaseRow[] {
   });
 }
 
-function row(rows: CaseRow[], target: TargetName, mode: Mode, c: number): CaseRow | undefined {
-  return rows.find((r) => r.target === target && r.mode === mode && r.concurrency === c);
+function row(rows: CaseRow[], endpoint: Endpoint, target: TargetName, mode: Mode, c: number): CaseRow | undefined {
+  return rows.find((r) => r.endpoint === endpoint && r.target === target && r.mode === mode && r.concurrency === c);
 }
 
 export interface Ratio {
+  endpoint: Endpoint;
   mode: Mode;
   concurrency: number;
   kfOverBareRps: number;
   kfOverBareP50: number;
   kfOverPortkeyRps: number;
   kfOverPortkeyP50: number;
+  /** KeyForge − bare, ms: latency p50 / p99 and (streamed) TTFT p50 / p99. */
+  overBareP50: number;
+  overBareP99: number;
+  overBareTtftP50: number | null;
+  overBareTtftP99: number | null;
 }
 
-export function ratios(rows: CaseRow[], modes: Mode[], concurrencies: number[]): Ratio[] {
+/** KeyForge against bare (and Portkey, NaN where an endpoint has no Portkey case), per endpoint. */
+export function ratios(rows: CaseRow[], endpoints: Endpoint[], modes: Mode[], concurrencies: number[]): Ratio[] {
   const out: Ratio[] = [];
-  for (const mode of modes) {
-    for (const c of concurrencies) {
-      const kf = row(rows, "keyforge", mode, c);
-      const bare = row(rows, "bare", mode, c);
-      const pk = row(rows, "portkey", mode, c);
-      if (!kf || !bare || !pk) continue;
-      out.push({
-        mode,
-        concurrency: c,
-        kfOverBareRps: round(kf.rps / bare.rps),
-        kfOverBareP50: round(kf.p50 / bare.p50),
-        kfOverPortkeyRps: round(kf.rps / pk.rps),
-        kfOverPortkeyP50: round(kf.p50 / pk.p50),
-      });
+  for (const endpoint of endpoints) {
+    for (const mode of modes) {
+      for (const c of concurrencies) {
+        const kf = row(rows, endpoint, "keyforge", mode, c);
+        const bare = row(rows, endpoint, "bare", mode, c);
+        const pk = row(rows, endpoint, "portkey", mode, c);
+        if (!kf || !bare) continue;
+        out.push({
+          endpoint,
+          mode,
+          concurrency: c,
+          kfOverBareRps: round(kf.rps / bare.rps),
+          kfOverBareP50: round(kf.p50 / bare.p50),
+          kfOverPortkeyRps: pk ? round(kf.rps / pk.rps) : NaN,
+          kfOverPortkeyP50: pk ? round(kf.p50 / pk.p50) : NaN,
+          overBareP50: round(kf.p50 - bare.p50),
+          overBareP99: round(kf.p99 - bare.p99),
+          overBareTtftP50: kf.ttftP50 !== null && bare.ttftP50 !== null ? round(kf.ttftP50 - bare.ttftP50) : null,
+          overBareTtftP99: kf.ttftP99 !== null && bare.ttftP99 !== null ? round(kf.ttftP99 - bare.ttftP99) : null,
+        });
+      }
     }
   }
   return out;
 }
 
 /** Median over rounds of (a's round p50 − b's round p50): the same difference, less exposed to drift. */
-function pairedP50(results: CaseResult[], a: TargetName, b: TargetName, mode: Mode, c: number, ttft = false): number | undefined {
-  const ra = findCase(results, a, mode, c);
-  const rb = findCase(results, b, mode, c);
+function pairedP50(results: CaseResult[], endpoint: Endpoint, a: TargetName, b: TargetName, mode: Mode, c: number, ttft = false): number | undefined {
+  const ra = findCase(results, endpoint, a, mode, c);
+  const rb = findCase(results, endpoint, b, mode, c);
   if (!ra || !rb) return undefined;
   const xs = ttft ? ra.roundTtftP50 : ra.roundP50;
   const ys = ttft ? rb.roundTtftP50 : rb.roundP50;
   return round(median(xs.map((x, i) => x - (ys[i] ?? NaN))));
 }
 
-export function checks(results: CaseResult[], rows: CaseRow[], modes: Mode[], low: number, high: number): Check[] {
+/**
+ * The hot-path targets (issue 17) for every endpoint. Chat's checks keep their historical names;
+ * the other endpoints' are prefixed with the endpoint (e.g. "messages streamed c=1: TTFT p50 over bare").
+ */
+export function checks(results: CaseResult[], rows: CaseRow[], endpoints: Endpoint[], modes: Mode[], low: number, high: number): Check[] {
   const out: Check[] = [];
   type Rule = "at most" | "at least" | "below";
   const add = (name: string, value: number, limit: number, unit: string, rule: Rule, paired?: number) => {
@@ -117,25 +138,40 @@ export function checks(results: CaseResult[], rows: CaseRow[], modes: Mode[], lo
     const sign = rule === "at most" ? "≤" : rule === "at least" ? "≥" : "<";
     out.push({ name, value: round(value), target: `${sign} ${limit} ${unit}`, unit, met, ...(paired === undefined ? {} : { paired }) });
   };
-  for (const mode of modes) {
-    const kf = row(rows, "keyforge", mode, low);
-    const bare = row(rows, "bare", mode, low);
-    if (kf && bare) {
-      add(`${mode} c=${low}: p50 over bare`, kf.p50 - bare.p50, 1, "ms", "at most", pairedP50(results, "keyforge", "bare", mode, low));
-      add(`${mode} c=${low}: p99 over bare`, kf.p99 - bare.p99, 3, "ms", "at most");
-      if (mode === "streamed" && kf.ttftP50 !== null && bare.ttftP50 !== null) {
-        add(`streamed c=${low}: TTFT p50 over bare`, kf.ttftP50 - bare.ttftP50, 1, "ms", "at most", pairedP50(results, "keyforge", "bare", mode, low, true));
+  for (const endpoint of endpoints) {
+    const prefix = endpoint === "chat" ? "" : `${endpoint} `;
+    const paired = (a: TargetName, b: TargetName, mode: Mode, c: number, ttft = false) => pairedP50(results, endpoint, a, b, mode, c, ttft);
+    for (const mode of modes) {
+      const kf = row(rows, endpoint, "keyforge", mode, low);
+      const bare = row(rows, endpoint, "bare", mode, low);
+      if (kf && bare) {
+        add(`${prefix}${mode} c=${low}: p50 over bare`, kf.p50 - bare.p50, 1, "ms", "at most", paired("keyforge", "bare", mode, low));
+        add(`${prefix}${mode} c=${low}: p99 over bare`, kf.p99 - bare.p99, 3, "ms", "at most");
+        if (mode === "streamed" && kf.ttftP50 !== null && bare.ttftP50 !== null) {
+          add(`${prefix}streamed c=${low}: TTFT p50 over bare`, kf.ttftP50 - bare.ttftP50, 1, "ms", "at most", paired("keyforge", "bare", mode, low, true));
+        }
       }
-    }
-    const kfHigh = row(rows, "keyforge", mode, high);
-    const bareHigh = row(rows, "bare", mode, high);
-    if (kfHigh && bareHigh) add(`${mode} c=${high}: throughput / bare`, kfHigh.rps / bareHigh.rps, 0.7, "×", "at least");
-    for (const c of [low, high]) {
-      const k = row(rows, "keyforge", mode, c);
-      const p = row(rows, "portkey", mode, c);
-      if (k && p)
-        add(`${mode} c=${c}: added p50, KeyForge − Portkey`, k.addedP50 - p.addedP50, 0, "ms", "below", pairedP50(results, "keyforge", "portkey", mode, c));
+      const kfHigh = row(rows, endpoint, "keyforge", mode, high);
+      const bareHigh = row(rows, endpoint, "bare", mode, high);
+      if (kfHigh && bareHigh) add(`${prefix}${mode} c=${high}: throughput / bare`, kfHigh.rps / bareHigh.rps, 0.7, "×", "at least");
+      for (const c of [low, high]) {
+        const k = row(rows, endpoint, "keyforge", mode, c);
+        const p = row(rows, endpoint, "portkey", mode, c);
+        if (k && p)
+          add(`${prefix}${mode} c=${c}: added p50, KeyForge − Portkey`, k.addedP50 - p.addedP50, 0, "ms", "below", paired("keyforge", "portkey", mode, c));
+      }
     }
   }
   return out;
+}
+
+/** The metering check as targets: on every endpoint, every KeyForge request sent was charged by its KeyGuard. */
+export function meteringChecks(byEndpoint: Record<string, { sent: number; metered: number }>): Check[] {
+  return Object.entries(byEndpoint).map(([endpoint, m]) => ({
+    name: `${endpoint}: KeyForge requests charged / sent`,
+    value: round(m.sent === 0 ? NaN : m.metered / m.sent),
+    target: "≥ 1 ×",
+    unit: "×",
+    met: m.sent > 0 && m.metered >= m.sent,
+  }));
 }

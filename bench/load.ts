@@ -1,17 +1,19 @@
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
-import { requestBody } from "./workload";
+import { type Endpoint, FIRST_TOKEN, requestBody } from "./workload";
 
 /**
  * A closed-loop load client: `concurrency` workers, each sending the next request as soon as the
  * previous one has been read to the end. Latency is measured per request with a sub-microsecond
- * clock; for streams, time to first token (TTFT) is the arrival of the first chunk carrying a
- * non-empty `delta.content`. (autocannon records whole milliseconds and has no notion of TTFT, which
+ * clock; for streams, time to first token (TTFT) is the arrival of the first frame carrying text
+ * (bench/workload.ts: FIRST_TOKEN, per wire format). (autocannon records whole milliseconds and has no notion of TTFT, which
  * is too coarse for a 1 ms budget, hence this client; undici keeps the connections alive.)
  */
 
 export interface Target {
   name: string;
+  /** Which request it is sent (bench/workload.ts) and how its first token is recognised. */
+  endpoint: Endpoint;
   origin: string;
   path: string;
   headers: Record<string, string>;
@@ -27,7 +29,6 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
-const FIRST_TOKEN = /"content":"[^"]/;
 const pools = new Map<string, Pool>();
 let halted = false;
 
@@ -61,12 +62,13 @@ async function once(pool: Pool, target: Target, body: string, stream: boolean): 
   const start = performance.now();
   try {
     const res = await pool.request({ method: "POST", path: target.path, headers: target.headers, body });
+    const firstToken = FIRST_TOKEN[target.endpoint];
     let ttft: number | null = null;
     let seen = "";
     for await (const chunk of res.body) {
       if (stream && ttft === null) {
         seen += (chunk as Buffer).toString("utf8");
-        if (FIRST_TOKEN.test(seen)) ttft = performance.now() - start;
+        if (firstToken.test(seen)) ttft = performance.now() - start;
       }
     }
     const latency = performance.now() - start;
@@ -93,7 +95,7 @@ export interface LoadOptions {
 
 export async function runLoad(target: Target, options: LoadOptions): Promise<LoadResult> {
   const pool = poolFor(target, options.concurrency);
-  const body = requestBody(options.stream);
+  const body = requestBody(target.endpoint, options.stream);
   const result: LoadResult = { count: 0, latencies: [], ttfts: [], errors: 0, firstError: null, elapsedMs: 0 };
   const record = options.record ?? true;
   const start = performance.now();

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { caseRows, checks, ratios } from "./analysis";
+import { caseRows, checks, meteringChecks, ratios } from "./analysis";
 import { measureCeiling, PROBE_SCRIPT } from "./ceiling";
 import { closePools, haltLoad } from "./load";
 import { runMatrix, type CaseResult, type Mode } from "./matrix";
@@ -11,10 +11,12 @@ import { memoryGrowth, MemorySampler, type GrowthResult } from "./memory";
 import { cleanupAll, cpuMsOf, machineBusyMs } from "./processes";
 import { previousGrowth, writeResults, type Meta, type Results } from "./report";
 import { startStack, type Stack, type TargetName } from "./servers";
+import type { Endpoint } from "./workload";
 
 /**
  * `npm run bench`: mock upstream, bare forwarder, KeyForge and Portkey on loopback; the case matrix
- * (direct / bare / keyforge / portkey × c=1, c=32 × buffered, streamed), the per-key DO ceiling, and
+ * (chat: direct / bare / keyforge / portkey × c=1, c=32 × buffered, streamed; /v1/messages and
+ * /v1/responses: direct / bare / keyforge × c=1 × buffered, streamed), the per-key DO ceiling, and
  * gateway memory; then bench/RESULTS.md and bench/results.json. Everything started is stopped at the
  * end, on failure and on Ctrl-C.
  *   --quick   ~1 minute (2 short rounds)
@@ -31,6 +33,16 @@ const UPSTREAM = { latencyMs: 20, gapMs: 2, chunks: 9 };
 const ORDER: TargetName[] = ["direct", "bare", "keyforge", "portkey"];
 const MODES: Mode[] = ["buffered", "streamed"];
 const CONCURRENCIES = [1, 32];
+/**
+ * Concurrencies per endpoint. Messages and Responses share chat's admission, metering and audit
+ * (src/proxy/gateway-call.ts), so c=32 would mostly re-measure the same Durable Object work; at c=1
+ * they show what their own parsing and framing add (TTFT above all) without doubling the run time.
+ */
+const ENDPOINTS: Array<{ endpoint: Endpoint; concurrencies: number[] }> = [
+  { endpoint: "chat", concurrencies: CONCURRENCIES },
+  { endpoint: "messages", concurrencies: [1] },
+  { endpoint: "responses", concurrencies: [1] },
+];
 const MEMORY_MILESTONES = [10_000, 25_000, 50_000, 75_000, 100_000];
 
 const args = new Set(process.argv.slice(2));
@@ -68,7 +80,7 @@ function printSlice(r: CaseResult, round: number): void {
   const last = r.roundP50.at(-1)!;
   const ttft = r.roundTtftP50.at(-1);
   console.log(
-    `  round ${round + 1} ${r.mode.padEnd(8)} c=${String(r.concurrency).padEnd(2)} ${r.target.padEnd(8)} p50 ${last.toFixed(2).padStart(7)} ms` +
+    `  round ${round + 1} ${r.endpoint.padEnd(9)} ${r.mode.padEnd(8)} c=${String(r.concurrency).padEnd(2)} ${r.target.padEnd(8)} p50 ${last.toFixed(2).padStart(7)} ms` +
       `${ttft === undefined ? "" : `  ttft ${ttft.toFixed(2)} ms`}${r.errors ? `  errors ${r.errors}` : ""}`,
   );
 }
@@ -84,13 +96,20 @@ function backgroundMeter(stack: Stack): () => number {
   return () => Math.round(((machineBusyMs() - busy0 - (ours() - ours0)) / (Date.now() - t0)) * 100) / 100;
 }
 
-/** Every KeyForge request of the matrix (warm-ups included) must have been settled by its KeyGuard. */
-async function meteringCheck(stack: Stack, results: CaseResult[]): Promise<{ sent: number; metered: number }> {
+/** Every KeyForge request of the matrix (warm-ups included) must have been settled by its KeyGuard, on every endpoint. */
+async function meteringCheck(stack: Stack, results: CaseResult[]): Promise<Meta["metering"]> {
   await new Promise((r) => setTimeout(r, 2_000)); // settles run after the response (waitUntil)
-  const sent = results.filter((r) => r.target === "keyforge").reduce((n, r) => n + r.requests + r.warmupRequests, 0);
-  const metered = await stack.meteredRequests();
-  console.log(`bench: KeyGuard metered ${metered} of ${sent} KeyForge requests`);
-  return { sent, metered };
+  const byEndpoint: Record<string, { sent: number; metered: number }> = {};
+  for (const { endpoint } of ENDPOINTS) {
+    const sent = results.filter((r) => r.endpoint === endpoint && r.target === "keyforge").reduce((n, r) => n + r.requests + r.warmupRequests, 0);
+    byEndpoint[endpoint] = { sent, metered: await stack.meteredRequests(endpoint) };
+  }
+  const all = Object.values(byEndpoint);
+  const sent = all.reduce((n, e) => n + e.sent, 0);
+  const metered = all.reduce((n, e) => n + e.metered, 0);
+  const detail = Object.entries(byEndpoint).map(([endpoint, e]) => `${endpoint} ${e.metered}/${e.sent}`);
+  console.log(`bench: KeyGuards metered ${metered} of ${sent} KeyForge requests (${detail.join(", ")})`);
+  return { sent, metered, byEndpoint };
 }
 
 async function run(): Promise<void> {
@@ -101,11 +120,10 @@ async function run(): Promise<void> {
   const sampler = new MemorySampler({ bare: stack.pids.bare!, keyforge: stack.pids.keyforge!, portkey: stack.pids.portkey! });
   const background = backgroundMeter(stack);
   const results = await runMatrix({
-    targets: stack.targets,
+    suites: ENDPOINTS.map(({ endpoint, concurrencies }) => ({ ...stack.suites.find((s) => s.endpoint === endpoint)!, concurrencies })),
     pids: stack.pids,
     order: ORDER,
     modes: MODES,
-    concurrencies: CONCURRENCIES,
     onSlice: printSlice,
     ...profile,
   });
@@ -134,7 +152,7 @@ async function run(): Promise<void> {
     versions: { workerd: versionOf("workerd"), miniflare: versionOf("miniflare"), portkey: versionOf("@portkey-ai/gateway") },
     rounds: profile.rounds,
     sliceMs: profile.sliceMs,
-    upstream: UPSTREAM,
+    upstream: { ...UPSTREAM, frames: stack.upstreamFrames },
     storage: storageDir ? "tmpfs" : "disk",
     backgroundCores,
     metering,
@@ -143,8 +161,23 @@ async function run(): Promise<void> {
   const out: Results = {
     meta,
     cases: rows,
-    ratios: ratios(rows, MODES, CONCURRENCIES),
-    checks: checks(results, rows, MODES, 1, 32),
+    ratios: ratios(
+      rows,
+      ENDPOINTS.map((e) => e.endpoint),
+      MODES,
+      CONCURRENCIES,
+    ),
+    checks: [
+      ...checks(
+        results,
+        rows,
+        ENDPOINTS.map((e) => e.endpoint),
+        MODES,
+        1,
+        32,
+      ),
+      ...meteringChecks(metering.byEndpoint ?? {}),
+    ],
     ceiling,
     memory: { processes, growth: growth ?? previous?.growth ?? null, ...(previous ? { growthFrom: previous.from } : {}) },
   };

@@ -3,25 +3,37 @@ import { TEST_SECRETS } from "../test/support/test-secrets";
 import type { Target } from "./load";
 import { childPids, freePort, onCleanup, spawnTracked, waitForHttp, waitForLine } from "./processes";
 import { startForwarder, startKeyForge, type RunningWorker } from "./workers";
+import { type Endpoint, ENDPOINT_PATHS } from "./workload";
 
 /**
  * Starts everything on loopback: the mock upstream (own process), the bare forwarder and KeyForge
- * (each its own Miniflare/workerd), and Portkey's gateway on Node. Returns the four targets and the
- * pids whose memory we sample. Everything registers its own cleanup.
+ * (each its own Miniflare/workerd), and Portkey's gateway on Node. Returns the targets of each
+ * endpoint and the pids whose memory we sample. Everything registers its own cleanup.
  */
 
 export type TargetName = "direct" | "bare" | "keyforge" | "portkey";
 
+/** One endpoint's targets. Portkey only for chat: it is the comparison the hot-path targets use. */
+export interface Suite {
+  endpoint: Endpoint;
+  targets: Partial<Record<TargetName, Target>>;
+}
+
 export interface Stack {
   upstreamUrl: string;
+  /** SSE frames per streamed answer of the upstream, by endpoint. */
+  upstreamFrames: Record<Endpoint, number>;
+  /** The chat targets (the per-key ceiling and the memory runs use them). */
   targets: Record<TargetName, Target>;
+  /** Every endpoint's targets, chat first. */
+  suites: Suite[];
   pids: Partial<Record<TargetName, number>>;
   upstreamPid: number;
   keyforge: RunningWorker;
   /** Makes a fully-bounded virtual key (every limit set, none reached) and returns its token. */
   createKey(name: string): Promise<string>;
-  /** Requests the KeyGuard of the bench's main key has charged (settled) so far. */
-  meteredRequests(): Promise<number>;
+  /** Requests the KeyGuard of the endpoint's bench key has charged (settled) so far. */
+  meteredRequests(endpoint: Endpoint): Promise<number>;
 }
 
 export interface StackOptions {
@@ -35,12 +47,13 @@ export interface StackOptions {
 }
 
 const UPSTREAM_KEY = "sk-bench-dummy-0123456789";
+const ANTHROPIC_KEY = "sk-ant-bench-dummy-0123456789";
 const json = { "content-type": "application/json" };
 
-async function startUpstream(dir: string, latencyMs: number, gapMs: number): Promise<{ url: string; pid: number }> {
+async function startUpstream(dir: string, latencyMs: number, gapMs: number): Promise<{ url: string; pid: number; frames: Record<Endpoint, number> }> {
   const child = spawnTracked(process.execPath, [join(dir, "upstream.mjs"), String(latencyMs), String(gapMs)]);
-  const match = await waitForLine(child, /READY (\S+)/);
-  return { url: match[1]!, pid: child.pid! };
+  const match = await waitForLine(child, /READY (\S+) (\S+)/);
+  return { url: match[1]!, pid: child.pid!, frames: JSON.parse(match[2]!) as Record<Endpoint, number> };
 }
 
 async function startPortkey(upstreamUrl: string): Promise<{ target: Target; pid: number }> {
@@ -54,7 +67,7 @@ async function startPortkey(upstreamUrl: string): Promise<{ target: Target; pid:
     "x-portkey-provider": "openai",
     "x-portkey-custom-host": `${upstreamUrl}/v1`,
   };
-  return { target: { name: "portkey", origin, path: "/v1/chat/completions", headers }, pid: child.pid! };
+  return { target: { name: "portkey", endpoint: "chat", origin, path: "/v1/chat/completions", headers }, pid: child.pid! };
 }
 
 const adminHeaders = { ...json, authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` };
@@ -88,20 +101,61 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   );
   onCleanup(() => keyforge.mf.dispose());
   const portkey = await startPortkey(upstreamUrl);
-  const vk = await createKey(keyforge.url, "bench");
-  const path = "/v1/chat/completions";
+  // One bench key per endpoint, so the metering check can say which endpoint lost a charge.
+  const keys = {
+    chat: await createKey(keyforge.url, "bench"),
+    messages: await createKey(keyforge.url, "bench-messages"),
+    responses: await createKey(keyforge.url, "bench-responses"),
+  };
+  const openAi = (endpoint: Endpoint, origin: string, name: TargetName, token: string): Target => ({
+    name,
+    endpoint,
+    origin,
+    path: ENDPOINT_PATHS[endpoint],
+    headers: { ...json, authorization: `Bearer ${token}` },
+  });
+  // Claude Code's headers: anthropic-version, and the key as a bearer token (ANTHROPIC_AUTH_TOKEN);
+  // direct and bare send the provider key as x-api-key, which the bare forwarder overwrites anyway.
+  const anthropic = (origin: string, path: string, name: TargetName, auth: Record<string, string>): Target => ({
+    name,
+    endpoint: "messages",
+    origin,
+    path,
+    headers: { ...json, "anthropic-version": "2023-06-01", ...auth },
+  });
+  const chat: Record<TargetName, Target> = {
+    direct: openAi("chat", upstreamUrl, "direct", UPSTREAM_KEY),
+    bare: openAi("chat", bare.url, "bare", UPSTREAM_KEY),
+    keyforge: openAi("chat", keyforge.url, "keyforge", keys.chat.key),
+    portkey: portkey.target,
+  };
   return {
     upstreamUrl,
+    upstreamFrames: upstream.frames,
     upstreamPid: upstream.pid,
     keyforge,
     createKey: async (name) => (await createKey(keyforge.url, name)).key,
-    meteredRequests: () => meteredRequests(keyforge.url, vk.id),
+    meteredRequests: (endpoint) => meteredRequests(keyforge.url, keys[endpoint].id),
     pids: { bare: bare.pid, keyforge: keyforge.pid, portkey: portkey.pid },
-    targets: {
-      direct: { name: "direct", origin: upstreamUrl, path, headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}` } },
-      bare: { name: "bare", origin: bare.url, path, headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}` } },
-      keyforge: { name: "keyforge", origin: keyforge.url, path, headers: { ...json, authorization: `Bearer ${vk.key}` } },
-      portkey: portkey.target,
-    },
+    targets: chat,
+    suites: [
+      { endpoint: "chat", targets: chat },
+      {
+        endpoint: "messages",
+        targets: {
+          direct: anthropic(upstreamUrl, "/anthropic/v1/messages", "direct", { "x-api-key": ANTHROPIC_KEY }),
+          bare: anthropic(bare.url, "/v1/messages", "bare", { "x-api-key": ANTHROPIC_KEY }),
+          keyforge: anthropic(keyforge.url, "/v1/messages", "keyforge", { authorization: `Bearer ${keys.messages.key}` }),
+        },
+      },
+      {
+        endpoint: "responses",
+        targets: {
+          direct: openAi("responses", upstreamUrl, "direct", UPSTREAM_KEY),
+          bare: openAi("responses", bare.url, "bare", UPSTREAM_KEY),
+          keyforge: openAi("responses", keyforge.url, "keyforge", keys.responses.key),
+        },
+      },
+    ],
   };
 }

@@ -20,12 +20,21 @@ export interface RunningWorker {
 
 const COMPATIBILITY_DATE = "2026-04-01";
 
-/** The floor. Nothing but a URL rewrite, the provider key swapped in, and the body passed through. */
+/**
+ * The floor. Nothing but a URL rewrite, the provider key swapped in, and the body passed through:
+ * /v1/messages to the Anthropic upstream (x-api-key), everything else to the OpenAI one.
+ */
 const FORWARDER = `
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const upstream = new Request(env.UPSTREAM + url.pathname.replace(/^\\/v1/, ""), request);
+    const path = url.pathname.replace(/^\\/v1/, "");
+    if (path.startsWith("/messages")) {
+      const upstream = new Request(env.ANTHROPIC_UPSTREAM + path, request);
+      upstream.headers.set("x-api-key", env.ANTHROPIC_API_KEY);
+      return fetch(upstream);
+    }
+    const upstream = new Request(env.UPSTREAM + path, request);
     upstream.headers.set("authorization", "Bearer " + env.OPENAI_API_KEY);
     return fetch(upstream);
   },
@@ -44,7 +53,12 @@ export async function startForwarder(upstreamUrl: string, before: Set<number>): 
     modules: true,
     script: FORWARDER,
     compatibilityDate: COMPATIBILITY_DATE,
-    bindings: { UPSTREAM: `${upstreamUrl}/v1`, OPENAI_API_KEY: "sk-bench-dummy-0123456789" },
+    bindings: {
+      UPSTREAM: `${upstreamUrl}/v1`,
+      OPENAI_API_KEY: "sk-bench-dummy-0123456789",
+      ANTHROPIC_UPSTREAM: `${upstreamUrl}/anthropic/v1`,
+      ANTHROPIC_API_KEY: "sk-ant-bench-dummy-0123456789",
+    },
   });
   return start(mf, before);
 }
@@ -76,13 +90,22 @@ export async function startKeyForge(options: KeyForgeOptions, before: Set<number
         scriptPath: options.scriptPath,
         compatibilityDate: COMPATIBILITY_DATE,
         d1Databases: { DB: "keyforge-bench" },
-        durableObjects: { KEY_GUARD: keyGuard, PROVIDER_POOL: { className: "ProviderPool", useSQLite: true } },
+        // wrangler.toml's flags and every Durable Object binding (the admin API needs the control-plane log).
+        compatibilityFlags: ["enable_request_signal"],
+        durableObjects: {
+          KEY_GUARD: keyGuard,
+          PROVIDER_POOL: { className: "ProviderPool", useSQLite: true },
+          BUDGET_GUARD: { className: "BudgetGuard", useSQLite: true },
+          WEBHOOK_DISPATCHER: { className: "WebhookDispatcher", useSQLite: true },
+          CONTROL_PLANE_LOG: { className: "ControlPlaneLog", useSQLite: true },
+        },
         bindings: {
           ...TEST_SECRETS,
           OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
           ANTHROPIC_BASE_URL: `${options.upstreamUrl}/anthropic`,
           GEMINI_BASE_URL: `${options.upstreamUrl}/gemini`,
           OPENAI_API_KEY: "sk-bench-dummy-0123456789",
+          ANTHROPIC_API_KEY: "sk-ant-bench-dummy-0123456789",
           KEYFORGE_MOCK_PROVIDER: "off",
         },
       },

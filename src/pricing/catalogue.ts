@@ -43,6 +43,10 @@ export const BUILTIN_PRICES: Record<string, Record<string, ModelPrice>> = {
       { in: 3, cached: 0.3, out: 15, write: 3.75, write1h: 6 },
       { above: 200_000, in: 6, cached: 0.6, out: 22.5, write: 7.5, write1h: 12 },
     ),
+    // Claude Code's current defaults (2.1.x: opus → claude-opus-4-8, sonnet → claude-sonnet-5), so its
+    // out-of-the-box setup works on a key with a spend cap. Flat over the 1M context window.
+    "claude-opus-4-8": price({ in: 5, cached: 0.5, out: 25, write: 6.25, write1h: 10 }),
+    "claude-sonnet-5": price({ in: 2, cached: 0.2, out: 10, write: 2.5, write1h: 4 }),
     "claude-opus-4-7": price({ in: 5, cached: 0.5, out: 25, write: 6.25, write1h: 10 }),
     "claude-opus-4-6": price({ in: 5, cached: 0.5, out: 25, write: 6.25, write1h: 10 }),
     "claude-opus-4-5": price({ in: 5, cached: 0.5, out: 25, write: 6.25, write1h: 10 }),
