@@ -25,6 +25,8 @@ import { modelsRoute } from "./routes/v1/models";
 import { responsesRoute } from "./routes/v1/responses";
 import { reportsRoutes } from "./routes/reports";
 import { wellKnownRoutes } from "./routes/well-known";
+import { geminiHandler } from "./routes/gemini";
+import { allowedMethods } from "./lib/allowed-methods";
 
 export const app = new Hono<AppEnv>();
 
@@ -41,6 +43,11 @@ app.route("/v1/models", modelsRoute);
 app.route("/v1/messages", messagesRoute);
 app.route("/v1/responses", responsesRoute);
 app.route("/v1/embeddings", embeddingsRoute);
+// Gemini's API: /v1beta/models/{model}:{method}, and /v1/models/{model}:{method} where @google/genai
+// 3.x sends it. Every method reaches the handler, which answers the wrong ones with Gemini's 405.
+app.use("/v1beta/*", agentCors());
+app.all("/v1beta/models/*", geminiHandler);
+app.all("/v1/models/*", geminiHandler);
 
 app.use("/admin/v1/*", adminCors());
 app.use("/admin/v1/*", adminAuth());
@@ -63,7 +70,15 @@ app.route("/admin/v1/openapi.json", openApiRoutes);
 app.route("/reports", reportsRoutes);
 app.route("/.well-known", wellKnownRoutes);
 
+// Every unknown path or method gets its API family's JSON error (render-error.ts picks the shape).
 app.notFound((c) => {
-  throw new GatewayError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  const path = new URL(c.req.url).pathname;
+  const allowed = allowedMethods(app.routes, path);
+  if (allowed.length > 0) {
+    throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}.`, {
+      headers: { allow: allowed.join(", ") },
+    });
+  }
+  throw new GatewayError("not_found", `No route for ${c.req.method} ${path}.`);
 });
 app.onError(renderError);

@@ -2,12 +2,14 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
 import { adminErrorBody, errorHeaders, GatewayError, openAiErrorBody } from "../errors";
+import { isGeminiSurface, renderGeminiError } from "../gemini-api/errors";
 import { isAnthropicSurface, renderAnthropicError } from "../messages/errors";
 import { logError } from "./log";
 
 /**
- * The one place errors become responses: Anthropic's shape on its surface (/v1/messages…), OpenAI's
- * elsewhere under /v1, `{error:{code,message,request_id}}` everywhere else.
+ * The one place errors become responses: Anthropic's shape on its surface (/v1/messages…), Gemini's
+ * on its own (/v1beta/…, /v1/models/{model}:{method}), OpenAI's elsewhere under /v1,
+ * `{error:{code,message,request_id}}` everywhere else.
  */
 export function renderError(err: unknown, c: Context<AppEnv>): Response {
   const gatewayError = toGatewayError(err);
@@ -16,6 +18,7 @@ export function renderError(err: unknown, c: Context<AppEnv>): Response {
     logError("request failed", { request_id: requestId, code: gatewayError.code, detail: gatewayError.detail ?? describe(err) });
   }
   if (isAnthropicSurface(c)) return renderAnthropicError(gatewayError, c, requestId);
+  if (isGeminiSurface(c)) return renderGeminiError(gatewayError, c, requestId);
   const isAgentApi = new URL(c.req.url).pathname.startsWith("/v1/");
   const body = isAgentApi ? openAiErrorBody(gatewayError) : adminErrorBody(gatewayError, requestId);
   const headers = { ...errorHeaders(gatewayError), "x-request-id": requestId };

@@ -12,6 +12,8 @@ import type { AppEnv } from "../env";
 const EXPOSED = [
   "x-request-id",
   "x-keyforge-cost-usd",
+  // The output bound the gateway added to a request that set none (issue 18).
+  "x-keyforge-max-tokens",
   "retry-after",
   "x-ratelimit-limit-requests",
   "x-ratelimit-remaining-requests",
@@ -40,6 +42,9 @@ export function agentCors(): MiddlewareHandler<AppEnv> {
       "anthropic-version",
       "anthropic-beta",
       "anthropic-dangerous-direct-browser-access",
+      // Gemini's surface (/v1beta): @google/genai sends its key and client header.
+      "x-goog-api-key",
+      "x-goog-api-client",
       "x-stainless-*",
     ].flatMap(expandStainless),
     exposeHeaders: EXPOSED,
@@ -61,6 +66,9 @@ function expandStainless(header: string): string[] {
 
 export function adminCors(): MiddlewareHandler<AppEnv> {
   return async function adminCorsMiddleware(c, next) {
+    // No Origin: not a browser's CORS request. An OPTIONS without one is then answered by the routes
+    // (a JSON 405), not with an empty 204.
+    if (c.req.header("origin") === undefined) return next();
     const allowed = (c.env.DASHBOARD_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

@@ -36,29 +36,35 @@ export interface AgentKey {
  * missing, malformed or mistyped token (bad checksum), or one whose id a KeyGuard recently reported
  * as no key, is rejected here with no I/O; the key's KeyGuard then checks the secret hash.
  */
-export async function agentKey(c: Context<AppEnv>, options: { xApiKey?: boolean } = {}): Promise<AgentKey> {
+export async function agentKey(c: Context<AppEnv>, options: { xApiKey?: boolean; google?: boolean } = {}): Promise<AgentKey> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
   // Anthropic clients send x-api-key (ANTHROPIC_API_KEY), Authorization (ANTHROPIC_AUTH_TOKEN), or
   // both (apiKeyHelper). The vk_ one counts; two different vk_ keys in one request are refused, as
   // which one was meant is not ours to guess.
   const apiKey = options.xApiKey ? c.req.header("x-api-key")?.trim() || undefined : undefined;
-  const given = [apiKey, bearer].filter((t): t is string => t !== undefined);
+  // Gemini clients send x-goog-api-key (@google/genai) or ?key= (curl examples). The query form is
+  // read here and nowhere else: upstream URLs are built afresh, and no URL with its query is logged.
+  const googKey = options.google ? c.req.header("x-goog-api-key")?.trim() || undefined : undefined;
+  const queryKey = options.google ? new URL(c.req.url).searchParams.get("key")?.trim() || undefined : undefined;
+  const given = [apiKey, googKey, queryKey, bearer].filter((t): t is string => t !== undefined);
   if (given.length === 0) {
-    throw new GatewayError(
-      "invalid_api_key",
-      options.xApiKey ? "Missing API key: send x-api-key: vk_… or Authorization: Bearer vk_…." : "Missing API key: send Authorization: Bearer vk_….",
-    );
+    throw new GatewayError("invalid_api_key", missingKeyMessage(options));
   }
   const parsed = given.flatMap((raw) => {
     const token = parseToken(raw);
     return token ? [{ raw, token }] : [];
   });
-  if (parsed.length === 2 && parsed[0]!.raw !== parsed[1]!.raw) {
-    throw new GatewayError("invalid_api_key", "x-api-key and Authorization carry different keys: send one vk_ key.");
+  if (parsed.some((p) => p.raw !== parsed[0]!.raw)) {
+    throw new GatewayError("invalid_api_key", "The request carries two different keys: send one vk_ key.");
   }
   const found = parsed[0];
   if (!found || isUnknownKey(found.token.id)) throw new GatewayError("invalid_api_key", "Invalid API key.");
   return { id: found.token.id, secretHash: await secretHash(c.env.KEY_PEPPER, found.raw, found.token.id, found.token.secret) };
+}
+
+function missingKeyMessage(options: { xApiKey?: boolean; google?: boolean }): string {
+  if (options.google) return "Missing API key: send x-goog-api-key: vk_… (or ?key=vk_…).";
+  return options.xApiKey ? "Missing API key: send x-api-key: vk_… or Authorization: Bearer vk_…." : "Missing API key: send Authorization: Bearer vk_….";
 }
 
 /** After a KeyGuard's answer: an id it reported as no key is refused in this isolate for a while. */

@@ -7,7 +7,7 @@ import { geminiEmbeddings } from "./gemini-embeddings";
  *    one functionCall (first allowedFunctionNames entry, else the first declaration) with args
  *    `{"input": <last user text>}`; a last turn with functionResponse → text
  *    "Tool result: <JSON of response>"; `responseMimeType: application/json` → JSON sampled from
- *    `responseJsonSchema` (`{"echo": <text>}` without one); otherwise the last user text echoed.
+ *    `responseJsonSchema` or `responseSchema` (`{"echo": <text>}` without one); otherwise the last user text echoed.
  *    `candidateCount` identical candidates.
  *  - Tokens: tokens(s) = ceil(s.length / 4). promptTokenCount = max(1, tokens(system texts + every
  *    part: text, JSON of functionCall.args, JSON of functionResponse.response)).
@@ -18,6 +18,8 @@ import { geminiEmbeddings } from "./gemini-embeddings";
  *  - `maxOutputTokens` cuts the text at 4 chars per token (MAX_TOKENS); a stop sequence cuts before it.
  *  - "MOCK_BLOCK" in the last user text → 200 with promptFeedback.blockReason SAFETY, no candidates.
  *  - "MOCK_MIDSTREAM_ERROR" in the last user text → the stream sends an error object after its first chunk.
+ *  - A `gemini-3*` model signs each functionCall part with a `thoughtSignature`.
+ *  - countTokens: {totalTokens: promptTokenCount of the contents (or of generateContentRequest)}.
  *  - embedContent / batchEmbedContents: see gemini-embeddings.ts.
  */
 
@@ -25,6 +27,7 @@ type Json = Record<string, unknown>;
 interface Part {
   text?: string;
   thought?: boolean;
+  thoughtSignature?: string;
   functionCall?: { name: string; args?: Json };
   functionResponse?: { name: string; response?: Json };
 }
@@ -39,6 +42,7 @@ interface Body {
     candidateCount?: number;
     responseMimeType?: string;
     responseJsonSchema?: Json;
+    responseSchema?: Json;
     thinkingConfig?: { thinkingBudget?: number; includeThoughts?: boolean };
   };
 }
@@ -51,6 +55,7 @@ interface Answer {
 
 const tokens = (text: string): number => Math.ceil(text.length / 4);
 const ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const COUNT_ROUTE = /^\/v1beta\/models\/([^/:]+):countTokens$/;
 const EMBED_ROUTE = /^\/v1beta\/models\/([^/:]+):(embedContent|batchEmbedContents)$/;
 
 function partText(part: Part): string {
@@ -59,12 +64,14 @@ function partText(part: Part): string {
   return part.text ?? "";
 }
 
+/** Samples a JSON Schema, or an OpenAPI `responseSchema` (upper-case types, as @google/genai's `Type` sends). */
 function sample(schema: Json | undefined): unknown {
-  if (schema?.type === "object") {
-    const props = (schema.properties ?? {}) as Record<string, Json>;
+  const type = String(schema?.type).toLowerCase();
+  if (type === "object") {
+    const props = (schema!.properties ?? {}) as Record<string, Json>;
     return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sample(v)]));
   }
-  return ({ array: [], integer: 0, number: 0, boolean: false, string: "mock" } as Json)[String(schema?.type)] ?? null;
+  return ({ array: [], integer: 0, number: 0, boolean: false, string: "mock" } as Json)[type] ?? null;
 }
 
 function error(status: number, rpcStatus: string, message: string, details: Json[] = []): Response {
@@ -105,7 +112,7 @@ function cut(text: string, body: Body): { text: string; finishReason: string } {
   return cap !== undefined && text.length > cap * 4 ? { text: text.slice(0, cap * 4), finishReason: "MAX_TOKENS" } : { text, finishReason: "STOP" };
 }
 
-function answer(body: Body, userText: string): Answer {
+function answer(body: Body, userText: string, model: string): Answer {
   const contents = body.contents!;
   const last = contents[contents.length - 1]!;
   const config = body.generationConfig ?? {};
@@ -117,8 +124,10 @@ function answer(body: Body, userText: string): Answer {
   const response = last.parts!.find((p) => p.functionResponse);
   if (declarations.length > 0 && calling?.mode !== "NONE" && last.role === "user" && !response) {
     const call = { name: calling?.allowedFunctionNames?.[0] ?? declarations[0]!.name, args: { input: userText } };
+    // Gemini 3 signs its function calls; the signature must come back on the same part (reference §5.3).
+    const signature = model.startsWith("gemini-3") ? { thoughtSignature: `c2lnbmF0dXJl${tokens(userText)}` } : {};
     return {
-      parts: [...thoughtParts, { functionCall: call }],
+      parts: [...thoughtParts, { functionCall: call, ...signature }],
       finishReason: "STOP",
       outputTokens: Math.max(1, tokens(JSON.stringify(call.args))),
       thoughtsTokens,
@@ -127,7 +136,7 @@ function answer(body: Body, userText: string): Answer {
   const raw = response
     ? `Tool result: ${JSON.stringify(response.functionResponse!.response ?? {})}`
     : config.responseMimeType === "application/json"
-      ? JSON.stringify(config.responseJsonSchema ? sample(config.responseJsonSchema) : { echo: userText })
+      ? JSON.stringify(config.responseJsonSchema || config.responseSchema ? sample(config.responseJsonSchema ?? config.responseSchema) : { echo: userText })
       : userText;
   const { text, finishReason } = cut(raw, body);
   return { parts: [...thoughtParts, { text }], finishReason, outputTokens: Math.max(1, tokens(text)), thoughtsTokens };
@@ -206,14 +215,15 @@ function toStream(frames: string[]): ReadableStream<Uint8Array> {
 export async function geminiUpstream(request: Request, control: MockControl, path: string): Promise<Response> {
   const url = new URL(request.url);
   const key = request.headers.get("x-goog-api-key") ?? url.searchParams.get("key");
-  const body =
-    request.method === "POST"
-      ? ((await request
-          .clone()
-          .json()
-          .catch(() => null)) as Body | null)
-      : null;
-  control.record({ provider: "gemini", path, key, body, at: Date.now() });
+  const raw = request.method === "POST" ? await request.clone().text() : "";
+  let body: Body | null = null;
+  try {
+    body = request.method === "POST" ? (JSON.parse(raw) as Body) : null;
+  } catch {
+    // not JSON: answered 400 below
+  }
+  // The raw body (byte-for-byte checks) and the query string (no client key may travel in it).
+  control.record({ provider: "gemini", path, key, body, raw, headers: { query: url.search }, at: Date.now() });
 
   if (!key) return error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers. Please use an API key.");
   if (key.startsWith("bad") || key.startsWith("sk-bad")) {
@@ -221,13 +231,22 @@ export async function geminiUpstream(request: Request, control: MockControl, pat
   }
   const route = ROUTE.exec(path);
   const embed = EMBED_ROUTE.exec(path);
-  if (request.method !== "POST" || (!route && !embed)) return error(404, "NOT_FOUND", "Requested entity was not found.");
+  const count = COUNT_ROUTE.exec(path);
+  if (request.method !== "POST" || (!route && !embed && !count)) return error(404, "NOT_FOUND", "Requested entity was not found.");
   const script = control.take(key, body);
   if (script) {
     const failure = await scriptedResponse(script);
     if (failure) return failure;
   }
   if (embed) return geminiEmbeddings(body as Record<string, unknown> | null, embed[1]!, embed[2]!);
+  if (count) {
+    // countTokens takes {contents} or {generateContentRequest}; the count follows the token rule above.
+    const inner = (body as { generateContentRequest?: Body } | null)?.generateContentRequest ?? body;
+    if (inner === null || typeof inner !== "object" || invalid(inner))
+      return error(400, "INVALID_ARGUMENT", "* CountTokensRequest.contents: contents is not specified");
+    const total = promptTokens(inner);
+    return Response.json({ totalTokens: total, promptTokensDetails: [{ modality: "TEXT", tokenCount: total }] });
+  }
   if (!route) return error(404, "NOT_FOUND", "Requested entity was not found.");
   if (body === null || typeof body !== "object") return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
   const problem = invalid(body);
@@ -243,7 +262,7 @@ export async function geminiUpstream(request: Request, control: MockControl, pat
     return Response.json({ promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: prompt, totalTokenCount: prompt }, ...base });
   }
   const n = body.generationConfig?.candidateCount ?? 1;
-  const ans = answer(body, userText);
+  const ans = answer(body, userText, route[1]!);
   const usage = usageOf(body, ans, n);
   if (route[2] === "generateContent") {
     const candidates = Array.from({ length: n }, (_, index) => ({ content: { parts: ans.parts, role: "model" }, finishReason: ans.finishReason, index }));
