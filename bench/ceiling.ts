@@ -32,7 +32,7 @@ export default {
         const stub = env.KEY_GUARD.getByName(id);
         const requestId = "req_probe" + (seq++);
         const a = await stub.admit({ keyId: id, requestId, secretHash: "probe", model: "openai/gpt-4o-mini", provider: "openai",
-          modelNames: ["gpt-4o-mini", "openai/gpt-4o-mini"], promptTokens: 20, maxTokens: 64, defaultMaxTokens: 4096, price: PRICE, stream: false });
+          modelNames: ["gpt-4o-mini", "openai/gpt-4o-mini"], promptTokens: 20, maxTokens: 64, modelMaxTokens: null, price: PRICE, stream: false });
         if (!a.ok) throw new Error("admit denied: " + a.code);
         await stub.settle({ requestId, status: 200, promptTokens: 20, completionTokens: 10, costMicros: 10, latencyMs: 20 });
         pairs++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allEntries, verifyAudit } from "./support/audit";
+import { requestEntries, verifyAudit } from "./support/audit";
 import { admin, BASE, createKey, gatewayFetch, mockUpstream, sdk } from "./support/gateway";
 import { settledUsage } from "./support/usage";
 
@@ -41,7 +41,8 @@ describe("/v1/embeddings", () => {
     ]);
     expect(norm(result.data[0]!.embedding)).toBeCloseTo(1, 5);
     // 21 + 27 chars → 6 + 7 tokens; 13 × $0.02 / 1M = 0.26 µ$, rounded up to 1 µ$.
-    expect(result.usage).toStrictEqual({ prompt_tokens: 13, total_tokens: 13 });
+    // usage.cost: the charged USD, the same as the header (issue 18).
+    expect(result.usage).toStrictEqual({ prompt_tokens: 13, total_tokens: 13, cost: 0.000001 });
     expect(response.headers.get("x-keyforge-cost-usd")).toBe("0.000001");
     const [upstream] = await recorded("embed-openai-a1");
     expect(upstream).toMatchObject({ provider: "openai", path: "/v1/embeddings", body: { model: "text-embedding-3-small", encoding_format: "base64" } });
@@ -64,7 +65,7 @@ describe("/v1/embeddings", () => {
     expect(one.data[0]!.embedding).toHaveLength(3072);
     expect(one.model).toBe("gemini-embedding-001");
     // Gemini reports no count: the estimate (19 bytes / 3 → 7) is reported and metered.
-    expect(one.usage).toStrictEqual({ prompt_tokens: 7, total_tokens: 7 });
+    expect(one.usage).toStrictEqual({ prompt_tokens: 7, total_tokens: 7, cost: 0.000002 });
     const batch = await client.embeddings.create({
       model: "google/gemini-embedding-001",
       input: ["embed-gemini-b2 x", "embed-gemini-b2 y", "embed-gemini-b2 z"],
@@ -165,7 +166,7 @@ describe("/v1/embeddings", () => {
     const { id, key } = await createKey();
     await sdk(key).embeddings.create({ model: "gemini-embedding-001", input: "embed-audit-g7" });
     await settledUsage(id);
-    const entries = await allEntries(id);
+    const entries = await requestEntries(id);
     expect(entries.map((e) => [e.endpoint, e.model, e.status, e.completion_tokens])).toStrictEqual([["embeddings", "gemini/gemini-embedding-001", 200, 0]]);
     expect((await verifyAudit(id)).valid).toBe(true);
   });

@@ -40,7 +40,13 @@ describe("/v1/messages with a pool of Anthropic keys", () => {
     expect(res.status).toBe(200);
     const wire = await res.text();
     expect(wire).toContain('"text":"pool-marker "');
-    expect(wire.trimEnd().endsWith('event: message_stop\ndata: {"type":"message_stop"}')).toBe(true);
+    // The last event is message_stop; only KeyForge's closing cost comment (`: keyforge-cost-usd=…`) follows it.
+    expect(
+      wire
+        .replace(/\n: keyforge-cost-usd=[\d.]+\n+$/, "")
+        .trimEnd()
+        .endsWith('event: message_stop\ndata: {"type":"message_stop"}'),
+    ).toBe(true);
     const sent = await anthropicRequests("pool-marker rotate me");
     expect(sent.map((r) => r.key)).toEqual([first, second]);
     expect(sent[1]!.raw).toBe(sent[0]!.raw);

@@ -349,7 +349,7 @@ describe("the Anthropic surface's errors and probes", () => {
       first_id: string;
     };
     expect(list.data.length).toBeGreaterThan(0);
-    expect(list.data.every((m) => m.type === "model" && m.id.startsWith("anthropic/claude-") && /Z$/.test(m.created_at))).toBe(true);
+    expect(list.data.every((m) => m.type === "model" && /^(anthropic\/)?claude-/.test(m.id) && /Z$/.test(m.created_at))).toBe(true);
     expect(list.has_more).toBe(false);
     expect(list.first_id).toBe(list.data[0]!.id);
     // The SDK reads it too.

@@ -1,6 +1,6 @@
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { allEntries, verifyAudit } from "./support/audit";
+import { requestEntries, verifyAudit } from "./support/audit";
 import { admin, BASE, createKey, gatewayFetch, mockUpstream, sdk } from "./support/gateway";
 import { settledUsage } from "./support/usage";
 
@@ -126,7 +126,7 @@ describe("/v1/responses, OpenAI models forwarded natively", () => {
     expect(text).not.toContain("MOCK_SECRET_TEXT");
     expect(text.trim().split("\n\n").at(-1)).toMatch(/^event: response\.failed\ndata: .*"code":"server_error"/s);
     expect((await settledUsage(id)).requests).toBe(1);
-    const [entry] = await allEntries(id);
+    const [entry] = await requestEntries(id);
     expect(entry).toMatchObject({ endpoint: "responses", status: 502 });
   });
 });
@@ -270,7 +270,11 @@ describe("/v1/responses with what Codex CLI sends (reference agent-apis §2.3)",
     const res = await post(key, codexBody(model, tag));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const frames = (await res.text()).trim().split("\n\n");
+    // SSE comments (the closing `: keyforge-cost-usd=…`, issue 18) are not events.
+    const frames = (await res.text())
+      .trim()
+      .split("\n\n")
+      .filter((f) => !f.startsWith(":"));
     const events = frames.map((f) => JSON.parse(f.split("\n")[1]!.slice(6)) as Event);
     expectWellFormed(events);
     const output = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response.output;
@@ -336,7 +340,7 @@ describe("/v1/responses under the key's policy", () => {
     await sdk(key).responses.create({ model: "mock/echo", input: "audited" });
     await collect(await sdk(key).responses.create({ model: "gpt-5.4", input: "audited stream", store: false, stream: true }));
     await settledUsage(id);
-    const entries = await allEntries(id);
+    const entries = await requestEntries(id);
     expect(entries.map((e) => [e.endpoint, e.model, e.status])).toStrictEqual([
       ["responses", "mock/echo", 200],
       ["responses", "openai/gpt-5.4", 200],

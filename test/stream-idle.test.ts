@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { KEEPALIVE_MS } from "../src/proxy/stream-response";
 import { BASE, chat, createKey, mockUpstream, sdk } from "./support/gateway";
+import { REQUEST_ROWS } from "./support/audit";
 import { sqlRows } from "./support/key-guard";
 
 /**
@@ -24,7 +25,7 @@ async function openReservations(keyId: string): Promise<number> {
 }
 
 async function entries(keyId: string): Promise<Entry[]> {
-  return (await sqlRows<{ entry: string }>(keyId, "select entry from audit_entries order by seq")).map((r) => JSON.parse(r.entry) as Entry);
+  return (await sqlRows<{ entry: string }>(keyId, REQUEST_ROWS)).map((r) => JSON.parse(r.entry) as Entry);
 }
 
 /** Polls until the key holds no reservation and has `n` audit entries; the elapsed ms, or null after `limitMs`. */

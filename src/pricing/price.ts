@@ -49,9 +49,31 @@ export function worstCaseCostMicros(price: ModelPrice, promptTokens: number, max
   return Math.ceil((promptTokens * inputRate + maxOutputTokens * tier.output) / PER_MILLION);
 }
 
+/**
+ * The most output tokens (≤ `cap`) whose worst case with `promptTokens` fits in `budgetMicros`, or -1
+ * when not even the prompt does. Binary search over worstCaseCostMicros itself, so the answer agrees
+ * exactly with the admission check that follows (no separate float formula to drift from it).
+ */
+export function maxOutputWithin(price: ModelPrice, promptTokens: number, budgetMicros: number, cap: number): number {
+  if (worstCaseCostMicros(price, promptTokens, 0) > budgetMicros) return -1;
+  let lo = 0;
+  let hi = Math.max(0, Math.floor(cap));
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (worstCaseCostMicros(price, promptTokens, mid) <= budgetMicros) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Dollars as a decimal string for headers and the API (`0.000123`). */
 export function formatUsd(micros: number): string {
   return (micros / PER_MILLION).toFixed(6);
+}
+
+/** Dollars as a JSON number (`usage.cost`): the same micro-dollars as formatUsd, never rounded differently. */
+export function usdNumber(micros: number): number {
+  return micros / PER_MILLION;
 }
 
 export function usdToMicros(usd: number): number {

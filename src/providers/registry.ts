@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { BUILTIN_PRICES, lookupPrice } from "../pricing/catalogue";
+import { maxOutputTokens } from "../pricing/max-output";
 import type { ModelPrice } from "../pricing/price";
 import { anthropicAdapter } from "./anthropic";
 import { getCatalogue } from "./catalogue";
@@ -23,6 +24,8 @@ export interface ResolvedModel {
   /** Every name the model answers to, for allow-lists (see modelNames). */
   names: string[];
   price: ModelPrice | null;
+  /** The model's maximum output tokens from the catalogue (src/pricing/max-output.ts); null when unknown. */
+  maxOutputTokens: number | null;
   /** In-process upstream (the mock provider) instead of the network. */
   inProcess?: (request: Request) => Promise<Response>;
 }
@@ -99,10 +102,11 @@ export async function resolveModel(env: Env, requested: string, waitUntil?: (p: 
       canonical,
       names,
       price,
+      maxOutputTokens: maxOutputTokens(provider, model),
       ...(provider === "mock" ? { inProcess: (r: Request) => handleMockRequest(r) } : {}),
     };
   }
   const custom = catalogue.providers.get(provider);
   if (!custom) throw notFound(requested);
-  return { provider, adapter: openAiAdapter, baseUrl: trimSlash(custom.baseUrl), model, canonical, names, price };
+  return { provider, adapter: openAiAdapter, baseUrl: trimSlash(custom.baseUrl), model, canonical, names, price, maxOutputTokens: null };
 }

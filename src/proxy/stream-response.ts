@@ -1,4 +1,4 @@
-import { STREAM_TIMEOUT_ERROR_FRAME } from "../providers/openai-frames";
+import { DONE_FRAME, STREAM_TIMEOUT_ERROR_FRAME } from "../providers/openai-frames";
 import type { StreamTranslator, Usage } from "../providers/types";
 import { SseTranslation } from "./sse-translation";
 
@@ -20,6 +20,11 @@ export interface StreamLimits {
    * fails, and while the upstream stalls nothing is written: the disconnect would go unnoticed.
    */
   clientGone?: AbortSignal;
+  /**
+   * A closing SSE comment for a complete stream, from the final usage and the bytes sent before it
+   * (not counted in `outputBytes`); it goes just before a final `data: [DONE]`, else last.
+   */
+  trailer?: (usage: Usage | null, outputBytes: number) => string;
 }
 
 const encoder = new TextEncoder();
@@ -55,12 +60,33 @@ export function translateStream(
     limits.clientGone?.removeEventListener("abort", clientLeft);
     resolveDone({ status, usage: translator.usage(), outputBytes });
   };
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, frames: string[]) => {
-    if (frames.length === 0) return false;
-    const bytes = encoder.encode(frames.join(""));
+  const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    if (text === "") return;
+    const bytes = encoder.encode(text);
     outputBytes += bytes.byteLength;
     controller.enqueue(bytes);
-    return true;
+  };
+  let trailerSent = false;
+  /** The closing comment, once, never on a failed stream; its bytes are not output (they do not meter). */
+  const sendTrailer = (controller: ReadableStreamDefaultController<Uint8Array>, bytesAfter = 0) => {
+    if (trailerSent || !limits.trailer || translation.failed) return;
+    trailerSent = true;
+    // Metered as settle will meter it: with the [DONE] that follows counted (matters only for an estimate).
+    controller.enqueue(encoder.encode(limits.trailer(translator.usage(), outputBytes + bytesAfter)));
+  };
+  /** Frames out; the trailer goes just before a `data: [DONE]` (clients may stop reading there), else after the last frames. */
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, frames: string[], last = false) => {
+    const done = limits.trailer ? frames.indexOf(DONE_FRAME) : -1;
+    if (done >= 0) {
+      const rest = frames.slice(done).join("");
+      enqueue(controller, frames.slice(0, done).join(""));
+      sendTrailer(controller, encoder.encode(rest).byteLength);
+      enqueue(controller, rest);
+    } else {
+      enqueue(controller, frames.join(""));
+      if (last) sendTrailer(controller);
+    }
+    return frames.length > 0;
   };
   // The client went away: stop the upstream too, and settle what was used so far.
   const stop = (status: number) => {
@@ -110,7 +136,7 @@ export function translateStream(
             return;
           }
           if (next.done) {
-            send(controller, translation.end());
+            send(controller, translation.end(), true);
             controller.close();
             return finish(translation.failed ? 502 : 200);
           }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE, createKey, type CreatedKey } from "../support/gateway";
+import { REQUEST_ROWS } from "../support/audit";
 import { sqlRows } from "../support/key-guard";
 import {
   type AgentError,
@@ -47,6 +48,8 @@ function expectWellFormedStream(text: string): void {
   const frames = text.split("\n\n").filter((f) => f !== "");
   expect(frames.length).toBeGreaterThan(0);
   for (const frame of frames) {
+    // SSE comments (keep-alives, the closing `: keyforge-cost-usd=…`) are valid frames clients ignore.
+    if (frame.startsWith(":")) continue;
     expect(frame.startsWith("data: ")).toBe(true);
     const data = frame.slice("data: ".length);
     if (data !== "[DONE]") JSON.parse(data);
@@ -122,9 +125,8 @@ describe("fuzz: POST /v1/chat/completions", () => {
   it("a request rejected before admission is neither charged nor audited; every admitted one is audited once", { timeout: 300_000 }, async () => {
     await fuzz();
     expect(outcomes.length).toBe(RUNS * BATCH);
-    const audited = (await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries")).map(
-      (r) => JSON.parse(r.entry) as { request_id: string; status: number | string },
-    );
+    // Request entries: the key's log also opens with its policy history (key.create), copied at first use.
+    const audited = (await sqlRows<{ entry: string }>(key.id, REQUEST_ROWS)).map((r) => JSON.parse(r.entry) as { request_id: string; status: number | string });
     const byId = new Map<string, number>();
     for (const e of audited) byId.set(e.request_id, (byId.get(e.request_id) ?? 0) + 1);
     const admitted = outcomes.filter((o) => o.error === null || !rejectedBeforeAdmission(o.error));

@@ -38,7 +38,7 @@ export async function admitRequest(key: { id: string; key: string }, requestId: 
     modelNames: ["mock/echo", "echo"],
     promptTokens: 10,
     maxTokens: 90,
-    defaultMaxTokens: 4096,
+    modelMaxTokens: null,
     price: { input: 1_000_000, cachedInput: 100_000, cacheWrite: 1_000_000, output: 2_000_000 },
     stream: false,
     ...overrides,

@@ -7,7 +7,11 @@ import type { MessagesRequestBody, ToolChoice, ToolDefinition } from "./wire";
 
 /** OpenAI request → Anthropic `MessageCreateParams` (reference §2.2, §2.8). */
 
-/** `max_tokens` is required by Anthropic; LiteLLM's default when neither client nor config set one. */
+/**
+ * `max_tokens` is required by Anthropic. Through the gateway the client's or an injected bound always
+ * comes in `ctx.defaultMaxTokens` (the model's maximum by default, src/policy/admission.ts, and
+ * signalled); this is only the fallback for a context without one (LiteLLM's default).
+ */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 /** reasoning_effort → thinking budget (LiteLLM's table); budgets must be ≥ 1024 and < max_tokens. */

@@ -3,6 +3,7 @@ import type { AppEnv, Env } from "../../env";
 import { GatewayError } from "../../errors";
 import { isModelAllowed } from "../../policy/model-glob";
 import { BUILTIN_PRICES } from "../../pricing/catalogue";
+import { maxOutputTokens } from "../../pricing/max-output";
 import { agentKey, noteUnknownKey } from "../../proxy/agent-auth";
 import { rateLimitHeaders } from "../../proxy/rate-headers";
 import { keysFor } from "../../proxy/key-source";
@@ -14,9 +15,26 @@ export const modelsRoute = new Hono<AppEnv>();
 
 const CREATED = 1_766_000_000;
 
-async function servedModels(env: Env): Promise<Array<{ id: string; provider: string; names: string[] }>> {
-  const out: Array<{ id: string; provider: string; names: string[] }> = [];
-  const add = (provider: string, model: string) => out.push({ id: `${provider}/${model}`, provider, names: modelNames(provider, model) });
+interface Served {
+  id: string;
+  provider: string;
+  /** The allow-list names of the model this id resolves to (the same for both of its ids). */
+  names: string[];
+  maxTokens: number | null;
+}
+
+/**
+ * Every served model under `provider/model`, and also under its bare name where that name routes
+ * to the same provider by itself (`gpt-4o-mini`, `claude-sonnet-4-6`; not `echo`, which is only `mock/echo`).
+ */
+async function servedModels(env: Env): Promise<Served[]> {
+  const out: Served[] = [];
+  const add = (provider: string, model: string) => {
+    const names = modelNames(provider, model);
+    const maxTokens = maxOutputTokens(provider, model);
+    if (names.includes(model)) out.push({ id: model, provider, names, maxTokens });
+    out.push({ id: `${provider}/${model}`, provider, names, maxTokens });
+  };
   for (const provider of ["openai", "anthropic", "gemini"]) {
     if (!(await keysFor(env, provider)).configured) continue;
     for (const model of Object.keys(BUILTIN_PRICES[provider] ?? {})) add(provider, model);
@@ -39,15 +57,7 @@ modelsRoute.get("/", async (c) => {
   noteUnknownKey(key.id, auth);
   if (!auth.ok) throw new GatewayError(auth.code, auth.message);
   const models = (await servedModels(c.env)).filter((m) => isModelAllowed(auth.models, m.names));
-  if (anthropic)
-    return c.json(
-      anthropicList(
-        models.map((m) => m.id),
-        new URL(c.req.url).searchParams,
-      ),
-      200,
-      rateLimitHeaders(auth.rate),
-    );
+  if (anthropic) return c.json(anthropicList(models, new URL(c.req.url).searchParams), 200, rateLimitHeaders(auth.rate));
   return c.json(
     { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created: CREATED, owned_by: m.provider })) },
     200,
@@ -59,7 +69,8 @@ modelsRoute.get("/", async (c) => {
  * Anthropic's list shape (reference agent-apis §4.8): `{data:[{type:"model",id,display_name,created_at}],
  * has_more, first_id, last_id}`, paged by `limit` (1–1000, default 20), `after_id` and `before_id`.
  */
-function anthropicList(ids: string[], query: URLSearchParams) {
+function anthropicList(models: Served[], query: URLSearchParams) {
+  const ids = models.map((m) => m.id);
   const limit = Number(query.get("limit") ?? 20);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new GatewayError("invalid_request", "limit must be an integer from 1 to 1000.", { param: "limit" });
@@ -74,7 +85,11 @@ function anthropicList(ids: string[], query: URLSearchParams) {
   const createdAt = new Date(CREATED * 1000).toISOString().replace(/\.\d+Z$/, "Z");
   const hasMore = before !== null && after === null ? end - page.length > start : start + page.length < end;
   return {
-    data: page.map((id) => ({ type: "model", id, display_name: id, created_at: createdAt })),
+    // max_tokens (the model's maximum output) as Anthropic's list has it, where the catalogue knows it.
+    data: page.map((id) => {
+      const maxTokens = models[ids.indexOf(id)]?.maxTokens ?? null;
+      return { type: "model", id, display_name: id, created_at: createdAt, ...(maxTokens === null ? {} : { max_tokens: maxTokens }) };
+    }),
     has_more: hasMore,
     first_id: page[0] ?? null,
     last_id: page[page.length - 1] ?? null,

@@ -7,7 +7,7 @@ import { periodOf } from "../../../src/policy/period";
 
 const open: Policy = { models: [], monthlyTokenQuota: null, spendCapMicros: null, rpm: null, tpm: null, expiresAt: null, revokedAt: null };
 const price = { input: 1_000_000, cachedInput: 100_000, cacheWrite: 1_000_000, output: 2_000_000 };
-const input = { model: "mock/echo", modelNames: ["mock/echo", "echo"], promptTokens: 10, maxTokens: 100, defaultMaxTokens: 4096, price };
+const input = { model: "mock/echo", modelNames: ["mock/echo", "echo"], promptTokens: 10, maxTokens: 100, modelMaxTokens: null, price };
 const zero = { tokens: 0, spendMicros: 0 };
 const rate = { rpmTat: 0, tpmTat: 0 };
 const NOW = Date.UTC(2026, 10, 27, 12);
