@@ -37,6 +37,12 @@ export class BudgetGuardStore {
     for (const statement of MIGRATIONS) this.sql.exec(statement);
   }
 
+  /** Forgets everything (the budget was deleted): record, ledgers, reservations. */
+  clear(): void {
+    for (const table of ["budget_record", "ledger", "reservations"]) this.sql.exec(`DELETE FROM ${table}`);
+    this.totals.clear();
+  }
+
   loadRecord(): BudgetRecord | null {
     const row = this.sql.exec<{ record: string }>(`SELECT record FROM budget_record WHERE id = 1`).toArray()[0];
     return row ? (JSON.parse(row.record) as BudgetRecord) : null;

@@ -43,6 +43,17 @@ export class BudgetGuard extends DurableObject<Cloudflare.Env> {
     return this.usage();
   }
 
+  /**
+   * The budget was deleted from D1 (it had no member keys left): forget it. A key that still names
+   * it (one that joined in a race with the delete) is then refused by `reserve`, never let through
+   * uncapped.
+   */
+  retire(): void {
+    this.record = null;
+    this.reservations.clear();
+    this.store.clear();
+  }
+
   async reserve(req: BudgetReserveRequest): Promise<BudgetReserveResult> {
     const record = this.record ?? (await this.load(req.budgetId));
     // From here on: no await until the reservation is written.

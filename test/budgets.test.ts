@@ -215,3 +215,44 @@ describe("budgets: enforcement", () => {
     expect(await memberCalls()).toBeGreaterThanOrEqual(3);
   }, 20_000);
 });
+
+describe("budgets: delete", () => {
+  it("refuses (409) while member keys remain; once they are detached deletes it, audited; a key naming it later is refused, never uncapped", async () => {
+    const budget = await createBudget("delete-me", [{ window: "1d", usd: 5 }]);
+    const key = await createKey({ budget_id: budget.id });
+    expect((await chat(key.key, ask("budget delete member"))).status).toBe(200);
+
+    const refused = await admin(`/budgets/${budget.id}`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as ErrorBody).error).toMatchObject({ code: "conflict", message: expect.stringContaining("1 member key") });
+    expect((await getBudget(budget.id)).id).toBe(budget.id);
+
+    expect((await admin(`/keys/${key.id}`, { method: "PATCH", json: { budget_id: null } })).status).toBe(200);
+    const before = ((await (await admin("/audit?limit=1")).json()) as { head: { seq: number } }).head.seq;
+    const deleted = await admin(`/budgets/${budget.id}`, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ id: budget.id, object: "budget", deleted: true });
+    const requestId = deleted.headers.get("x-request-id");
+    const entries = ((await (await admin(`/audit?after=${before}&limit=100`)).json()) as { data: { request_id: string; action: string; target: string }[] })
+      .data;
+    expect(entries.filter((e) => e.request_id === requestId)).toEqual([
+      expect.objectContaining({ action: "budgets.delete", target: `/admin/v1/budgets/${budget.id}` }),
+    ]);
+
+    expect((await admin(`/budgets/${budget.id}`)).status).toBe(404);
+    expect((await admin(`/budgets/${budget.id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await admin("/budgets/bud_nope", { method: "DELETE" })).status).toBe(404);
+    // The detached key spends on its own again.
+    expect((await chat(key.key, ask("budget delete detached"))).status).toBe(200);
+    // A key that still names the deleted budget (a join racing the delete) is refused by the retired BudgetGuard.
+    const verdict = await env.BUDGET_GUARD.getByName(budget.id).reserve({
+      budgetId: budget.id,
+      keyId: key.id,
+      requestId: "stale-join",
+      tokens: 10,
+      costMicros: 10,
+      at: Date.now(),
+    });
+    expect(verdict).toMatchObject({ ok: false, message: "This key's budget no longer exists." });
+  });
+});

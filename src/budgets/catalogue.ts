@@ -40,6 +40,19 @@ export async function updateBudget(
   return row ? toRecord(row) : null;
 }
 
+/**
+ * Deletes the budget only if no key names it, in one statement (so a key cannot join between a
+ * check and the delete): "deleted", "not_found", or "in_use".
+ */
+export async function deleteUnusedBudget(db: D1Database, id: string): Promise<"deleted" | "not_found" | "in_use"> {
+  const deleted = await db
+    .prepare(`DELETE FROM budgets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM virtual_keys WHERE budget_id = ?1) RETURNING id`)
+    .bind(id)
+    .first<{ id: string }>();
+  if (deleted) return "deleted";
+  return (await loadBudget(db, id)) ? "in_use" : "not_found";
+}
+
 /** Ids and names of the keys that draw on a budget. */
 export async function budgetMembers(db: D1Database, id: string): Promise<{ id: string; name: string }[]> {
   return drizzle(db).select({ id: virtualKeys.id, name: virtualKeys.name }).from(virtualKeys).where(eq(virtualKeys.budgetId, id)).all();

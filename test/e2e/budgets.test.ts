@@ -68,4 +68,40 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("budgets page (Chromium + wr
     await screenshots(page, "budget-detail");
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it("shows usage by end user and by tag on the usage page", async () => {
+    const key = (await (await admin("/keys", { method: "POST", body: JSON.stringify({ name: "e2e-attributed" }) })).json()) as { key: string };
+    const send = (user: string, tags: string) =>
+      fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json", "x-keyforge-tags": tags },
+        body: JSON.stringify({ model: "mock/echo", max_tokens: 20, user, messages: [{ role: "user", content: `attributed to ${user}` }] }),
+      });
+    for (const [user, tags] of [
+      ["e2e-alice", "e2e-tag-a"],
+      ["e2e-alice", "e2e-tag-a,e2e-tag-b"],
+      ["e2e-bob", "e2e-tag-b"],
+    ]) {
+      expect((await send(user!, tags!)).status).toBe(200);
+    }
+
+    // The first test leaves the budget's detail dialog open.
+    const detail = page.getByTestId("budget-detail");
+    if (await detail.isVisible()) await detail.getByRole("button", { name: "Close", exact: true }).click();
+    await page.getByRole("link", { name: "Usage", exact: true }).click();
+    const groupBy = page.getByLabel("Group by");
+    const requests = page.getByTestId("chart-requests");
+    // Each series' total requests, as the legend shows them (refreshes every few seconds as rollups land).
+    const legendValue = async (name: string) => {
+      const item = requests.locator(".legend li").filter({ has: page.getByText(name, { exact: true }) });
+      return (await item.count()) > 0 ? textOf(item.locator(".legend-value")) : "";
+    };
+    await groupBy.selectOption("user");
+    await expect.poll(async () => [await legendValue("e2e-alice"), await legendValue("e2e-bob")], WAIT).toEqual(["2", "1"]);
+    await screenshots(page, "usage-by-user");
+    await groupBy.selectOption("tag");
+    // A request with two tags counts under both.
+    await expect.poll(async () => [await legendValue("e2e-tag-a"), await legendValue("e2e-tag-b")], WAIT).toEqual(["2", "2"]);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

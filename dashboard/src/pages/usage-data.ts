@@ -4,7 +4,7 @@ import type { ChartSeries } from "../ui/bar-chart";
 /** Turns usage rollup rows into chart buckets and series. Pure. */
 
 export type Metric = "requests" | "tokens" | "cost";
-export type GroupBy = "key" | "model";
+export type GroupBy = "key" | "model" | "tag" | "user";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -24,13 +24,21 @@ export function bucketStarts(from: number, to: number, granularity: "hour" | "da
   return starts;
 }
 
+/** A row's series: its key's name, its model, or its tag / end user (rows of a group_by=tag|user query). */
+function seriesName(row: UsageRow, groupBy: GroupBy, nameOf: (row: UsageRow) => string): string {
+  if (groupBy === "key") return nameOf(row);
+  if (groupBy === "tag") return row.tag ?? "(untagged)";
+  if (groupBy === "user") return row.user ?? "(no user)";
+  return row.model ?? "";
+}
+
 export function buildSeries(rows: UsageRow[], buckets: number[], metric: Metric, groupBy: GroupBy, nameOf: (row: UsageRow) => string): ChartSeries[] {
   const index = new Map(buckets.map((b, i) => [b, i]));
   const byName = new Map<string, number[]>();
   for (const row of rows) {
     const i = index.get(Date.parse(row.time));
     if (i === undefined) continue;
-    const name = groupBy === "key" ? nameOf(row) : row.model;
+    const name = seriesName(row, groupBy, nameOf);
     const values = byName.get(name) ?? new Array<number>(buckets.length).fill(0);
     values[i] = (values[i] ?? 0) + metricOf(row, metric);
     byName.set(name, values);

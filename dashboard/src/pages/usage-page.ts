@@ -10,7 +10,10 @@ import { empty, errorBox, loading } from "../ui/states";
 import type { Page, PageContext } from "./page";
 import { bucketStarts, buildSeries, totals, type GroupBy, type Metric } from "./usage-data";
 
-/** Requests, tokens and cost over time, per key or per model, from the hourly usage rollups. */
+/**
+ * Requests, tokens and cost over time, per key or model (the model rollups), or per tag or end user
+ * (the attribution rollups: `group_by=tag|user`, fetched when that grouping is chosen).
+ */
 
 const REFRESH_MS = 5_000;
 const RANGES: Record<string, { label: string; ms: number; granularity: "hour" | "day" }> = {
@@ -41,6 +44,8 @@ export function usagePage({ api, route }: PageContext): Page {
     [
       { value: "key", label: "Key" },
       { value: "model", label: "Model" },
+      { value: "tag", label: "Tag" },
+      { value: "user", label: "End user" },
     ],
     keyId ? "model" : "key",
   );
@@ -48,11 +53,16 @@ export function usagePage({ api, route }: PageContext): Page {
   const charts = h("div", { class: "charts", attrs: { "aria-busy": "true" } }, loading("Loading usage…"));
 
   const nameOf = (id: string) => keys.find((k) => k.id === id)?.name ?? id;
+  /** The rollups a grouping reads: tag and user have their own; key and model share one. */
+  const source = () => (groupBy.select.value === "tag" || groupBy.select.value === "user" ? groupBy.select.value : "model");
+  let loadedSource = "model";
   const draw = () => {
-    if (!last) return;
+    if (!last || loadedSource !== source()) return;
     charts.setAttribute("aria-busy", "false");
     const t = totals(last.data);
     summary.textContent = `${formatInt(t.requests)} requests · ${formatInt(t.tokens)} tokens · ${formatUsd(t.cost)}`;
+    // Tag rows count a request once per tag, so their sum can exceed the key's total.
+    if (loadedSource === "tag") summary.textContent += " (summed over tags: a request with several tags counts under each)";
     if (last.data.length === 0) {
       render(
         charts,
@@ -88,13 +98,19 @@ export function usagePage({ api, route }: PageContext): Page {
   const load = async () => {
     const r = RANGES[range.select.value] ?? RANGES["24h"]!;
     const to = Date.now();
+    const wanted = source();
     try {
-      last = await api.usage({
+      const result = await api.usage({
         key_id: keyFilter.select.value || undefined,
         from: new Date(to - r.ms).toISOString(),
         to: new Date(to).toISOString(),
         granularity: r.granularity,
+        group_by: wanted,
       });
+      // A grouping changed meanwhile: its own load draws.
+      if (wanted !== source()) return;
+      last = result;
+      loadedSource = wanted;
       draw();
     } catch (error) {
       charts.setAttribute("aria-busy", "false");
@@ -118,7 +134,7 @@ export function usagePage({ api, route }: PageContext): Page {
 
   keyFilter.select.addEventListener("change", () => navigate({ page: "usage", keyId: keyFilter.select.value || null }));
   range.select.addEventListener("change", () => void load());
-  groupBy.select.addEventListener("change", draw);
+  groupBy.select.addEventListener("change", () => (source() === loadedSource ? draw() : void load()));
   let resizeTimer = 0;
   const onResize = () => {
     window.clearTimeout(resizeTimer);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as z from "zod";
-import { budgetMembers, insertBudget, listBudgets, loadBudget, updateBudget } from "../../budgets/catalogue";
+import { budgetMembers, deleteUnusedBudget, insertBudget, listBudgets, loadBudget, updateBudget } from "../../budgets/catalogue";
 import { BUDGET_ID, limitsInput, limitView } from "../../budgets/limits-input";
 import type { BudgetRecord, BudgetUsage } from "../../budgets/types";
 import type { AppEnv, Env } from "../../env";
@@ -88,4 +88,25 @@ budgetsRoutes.patch("/:id", async (c) => {
   }
   const usage = await guard(c.env, id).configure(record);
   return c.json(await detailView(c.env, record, usage), 200, { etag: `"${record.version}"` });
+});
+
+/**
+ * Deletes a budget that no key draws on any more; 409 while member keys remain (detach them first
+ * with PATCH /admin/v1/keys/:id {"budget_id": null}), so a delete never silently removes a cap
+ * that keys are spending under. Recorded in the control-plane log like every admin write.
+ */
+budgetsRoutes.delete("/:id", async (c) => {
+  const id = c.req.param("id");
+  if (!BUDGET_ID.test(id)) throw notFound(id);
+  const outcome = await deleteUnusedBudget(c.env.DB, id);
+  if (outcome === "not_found") throw notFound(id);
+  if (outcome === "in_use") {
+    const members = await budgetMembers(c.env.DB, id);
+    throw new GatewayError(
+      "conflict",
+      `The budget still has ${members.length} member key(s); detach them first (PATCH /admin/v1/keys/:id with budget_id null).`,
+    );
+  }
+  await guard(c.env, id).retire();
+  return c.json({ id, object: "budget", deleted: true });
 });
