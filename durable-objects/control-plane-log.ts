@@ -11,6 +11,8 @@ const TABLES = [
   `CREATE TABLE IF NOT EXISTS audit_entries (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT)`,
   `CREATE TABLE IF NOT EXISTS audit_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, verifier_key TEXT NOT NULL, signed_at INTEGER NOT NULL)`,
+  // keyHistory: a key's entries without a scan of the whole log (built once over existing rows).
+  `CREATE INDEX IF NOT EXISTS audit_entries_target ON audit_entries (json_extract(entry, '$.target'))`,
 ];
 
 /**
@@ -54,6 +56,20 @@ export class ControlPlaneLog extends DurableObject<Cloudflare.Env> {
     return { seq, ts };
   }
 
+  /**
+   * The entries whose target is `key:<keyId>` (its policy changes and their `failed` markers), for
+   * the key's KeyGuard to copy at its first use (src/keys/policy-history.ts). Unsealed rows included:
+   * the copy takes their fields, not their hashes.
+   */
+  keyHistory(keyId: string): Array<{ seq: number; entry: string }> {
+    return this.ctx.storage.sql
+      .exec<{ seq: number; entry: string }>(
+        `SELECT seq, entry FROM audit_entries WHERE json_extract(entry, '$.target') = ? ORDER BY seq LIMIT 1000`,
+        `key:${keyId}`,
+      )
+      .toArray();
+  }
+
   async auditPage(_logId: string, after: number, limit: number): Promise<AuditPageResult> {
     try {
       return await this.auditLog.page(after, limit);
@@ -61,6 +77,10 @@ export class ControlPlaneLog extends DurableObject<Cloudflare.Env> {
       if (error instanceof AuditUnavailable) return auditFailure("unavailable", error.message);
       throw error;
     }
+  }
+
+  auditTimeRange(_logId: string, fromTs: number, toTs: number): { ok: true; range: { first: number; last: number } | null } {
+    return { ok: true, range: this.auditLog.seqRangeByTime(fromTs, toTs) };
   }
 
   auditCheckpoint(_logId: string): Promise<AuditCheckpointResult> {

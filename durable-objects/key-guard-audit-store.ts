@@ -109,6 +109,21 @@ export class AuditStore implements MerkleNodeStore {
       .map((r) => ({ seq: r.seq, entry: r.entry, hash: r.hash }));
   }
 
+  /**
+   * The first and last seq of the entries whose `ts` is in [fromTs, toTs) (null when none): the
+   * smallest contiguous range holding all of them (for an export by time; a full scan, rare).
+   */
+  seqRangeByTime(fromTs: number, toTs: number): { first: number; last: number } | null {
+    const row = this.sql
+      .exec<{ first: number | null; last: number | null }>(
+        `SELECT min(seq) AS first, max(seq) AS last FROM audit_entries WHERE json_extract(entry, '$.ts') >= ? AND json_extract(entry, '$.ts') < ?`,
+        fromTs,
+        toTs,
+      )
+      .toArray()[0];
+    return row?.first != null && row.last != null ? { first: row.first, last: row.last } : null;
+  }
+
   /** The last stored row, sealed or not. */
   lastRow(): AuditRow | null {
     const row = this.sql

@@ -59,6 +59,11 @@ export interface AuditFields {
   latencyMs: number;
   /** Coalesced denials: the requests this entry stands for. */
   count?: number;
+  /** Attribution (src/proxy/attribution.ts): the end-user id and the request's tags, when sent. */
+  user?: string;
+  tags?: string[];
+  /** The output bound the gateway added to the request (x-keyforge-max-tokens); absent when it added none. */
+  injectedMaxTokens?: number | null;
 }
 
 export interface AuditHead {
@@ -85,6 +90,7 @@ const LONE_SURROGATE = /\p{Cs}/gu;
 
 // The entry schema's limits (canonical-json.ts): an entry that broke them could never verify.
 const text = (value: string, max: number) => value.slice(0, max).replace(LONE_SURROGATE, "\uFFFD");
+const TAG = /^[A-Za-z0-9._:/-]{1,64}$/;
 const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0);
 
 /** The canonical text of an entry; inputs are clamped so this never throws on the hot path. */
@@ -106,6 +112,11 @@ export function entryText(seq: number, f: AuditFields): string {
     // Only when known, so entries without it (written before the field existed) keep their bytes.
     ...(f.endpoint === undefined ? {} : { endpoint: f.endpoint }),
     ...(f.count === undefined ? {} : { count: Math.max(1, count(f.count)) }),
+    // Attribution, likewise only when sent; bounded as the schema requires (the Worker already bounds them).
+    ...(f.user ? { user: text(f.user, 128) } : {}),
+    ...(f.tags?.length ? { tags: f.tags.slice(0, 8).map((t) => (TAG.test(t) ? t : "invalid")) } : {}),
+    // The output bound the gateway added (issue 18), only when it added one.
+    ...(f.injectedMaxTokens == null ? {} : { injected_max_tokens: Math.max(1, count(f.injectedMaxTokens)) }),
   });
 }
 
@@ -309,6 +320,11 @@ export class AuditLog {
     await this.sealed();
     const rows = this.store.page(after, limit + 1);
     return { ok: true, rows: rows.slice(0, limit), head: await this.head(), hasMore: rows.length > limit };
+  }
+
+  /** Seqs of the first and last entry stamped in [fromTs, toTs), or null (see AuditStore.seqRangeByTime). */
+  seqRangeByTime(fromTs: number, toTs: number): { first: number; last: number } | null {
+    return this.store.seqRangeByTime(fromTs, toTs);
   }
 
   /** The last stored row, or seq 0 with h_0 for an empty log. */

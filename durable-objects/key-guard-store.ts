@@ -1,6 +1,6 @@
 import type { Endpoint, KeyRecord } from "../src/keys/types";
 import type { RateState, Totals } from "../src/policy/admission";
-import type { UsageRollup as Rollup } from "../src/usage/rollups";
+import type { AttributionKind, AttributionRollup, UsageRollup as Rollup } from "../src/usage/rollups";
 
 /**
  * The KeyGuard's SQLite storage. Every method is synchronous: several `sql.exec` calls with no
@@ -26,7 +26,23 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, verifier_key TEXT NOT NULL, signed_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS rollups (hour INTEGER NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL,
      prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_micros INTEGER NOT NULL, PRIMARY KEY (hour, model))`,
+  // Issue 16 attribution: pending usage per tag / end user ('' = none), flushed to D1 usage_attribution with the rollups.
+  `CREATE TABLE IF NOT EXISTS attribution_rollups (hour INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, requests INTEGER NOT NULL,
+     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_micros INTEGER NOT NULL, PRIMARY KEY (hour, kind, value))`,
+  // Per-user limits (issue 16): each end user's totals per limited window ("h:…", "d:…", "w:…", month), '' = no user id.
+  `CREATE TABLE IF NOT EXISTS user_ledger (period TEXT NOT NULL, user TEXT NOT NULL, tokens INTEGER NOT NULL, spend_micros INTEGER NOT NULL,
+     requests INTEGER NOT NULL, PRIMARY KEY (period, user)) WITHOUT ROWID`,
+  // The distinct values rolled up per hour and kind, so their number stays bounded (ATTRIBUTION_VALUES_PER_HOUR).
+  `CREATE TABLE IF NOT EXISTS attribution_seen (hour INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (hour, kind, value)) WITHOUT ROWID`,
 ];
+
+/**
+ * Distinct tags (and, separately, end-user ids) one key adds to the usage rollups per hour; more
+ * are rolled up as OTHER_VALUE. Both are caller-controlled: without a bound an agent could create
+ * rollup rows (D1 rows) without limit by sending a new value each request.
+ */
+export const ATTRIBUTION_VALUES_PER_HOUR = 1000;
+export const OTHER_VALUE = "(other)";
 
 export interface Reservation {
   requestId: string;
@@ -42,6 +58,13 @@ export interface Reservation {
   expiresAt: number;
   /** The shared budget that also holds this reservation (settled there too), or null. */
   budgetId?: string | null;
+  /** Attribution (bounded by the Worker): audited and rolled up when the reservation closes. */
+  user?: string | null;
+  tags?: string[];
+  /** The per-user limits bucket it is held and charged in (the user, '' or OTHER_VALUE); null: the key had no per-user limits. */
+  userBucket?: string | null;
+  /** The output bound the gateway added upstream (issue 18), audited at settle; null/absent: none. */
+  injectedMaxTokens?: number | null;
 }
 
 /** Window periods ("h:…", "d:…", "w:…") have their own table; months ("2026-12") are the original ledger. */
@@ -49,6 +72,8 @@ const tableOf = (period: string) => (period.includes(":") ? "window_ledger" : "l
 
 export class KeyGuardStore {
   private readonly ledgers = new Map<string, Totals & { requests: number }>();
+  /** Per-user totals by `${period}\n${user}`; bounded by MAX_TRACKED_USERS per period, pruned with the windows. */
+  private readonly userLedgers = new Map<string, Totals & { requests: number }>();
   /** False until `migrate`: an object that never held a record has no tables, and reads as empty. */
   private ready = false;
 
@@ -68,6 +93,12 @@ export class KeyGuardStore {
     if (!reservationsSql.includes("endpoint")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN endpoint TEXT NOT NULL DEFAULT 'chat'`);
     // The budget (issue 16) a reservation is also held in; older rows had none.
     if (!reservationsSql.includes("budget_id")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN budget_id TEXT`);
+    // Attribution (issue 16): the end user and the tags (JSON) of the request; older rows had none.
+    if (!reservationsSql.includes("end_user")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN end_user TEXT`);
+    if (!reservationsSql.includes("tags")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN tags TEXT`);
+    if (!reservationsSql.includes("user_bucket")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN user_bucket TEXT`);
+    // The injected output bound (issue 18); older rows had none.
+    if (!reservationsSql.includes("injected_max_tokens")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN injected_max_tokens INTEGER`);
     this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)`, String(SCHEMA_VERSION));
   }
 
@@ -131,6 +162,10 @@ export class KeyGuardStore {
         provider: string;
         endpoint: string | null;
         budget_id: string | null;
+        end_user: string | null;
+        tags: string | null;
+        user_bucket: string | null;
+        injected_max_tokens: number | null;
         stream: number;
         admitted_at: number;
         expires_at: number;
@@ -145,6 +180,10 @@ export class KeyGuardStore {
         provider: r.provider,
         endpoint: (r.endpoint ?? "chat") as Endpoint,
         budgetId: r.budget_id,
+        user: r.end_user,
+        tags: r.tags ? (JSON.parse(r.tags) as string[]) : [],
+        userBucket: r.user_bucket,
+        injectedMaxTokens: r.injected_max_tokens,
         stream: r.stream === 1,
         admittedAt: r.admitted_at,
         expiresAt: r.expires_at,
@@ -153,8 +192,8 @@ export class KeyGuardStore {
 
   addReservation(r: Reservation): void {
     this.sql.exec(
-      `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, endpoint, stream, admitted_at, expires_at, budget_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO reservations (request_id, period, tokens, cost_micros, model, provider, endpoint, stream, admitted_at, expires_at, budget_id, end_user, tags, injected_max_tokens, user_bucket)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.requestId,
       r.period,
       r.tokens,
@@ -166,7 +205,67 @@ export class KeyGuardStore {
       r.admittedAt,
       r.expiresAt,
       r.budgetId ?? null,
+      r.user ?? null,
+      r.tags?.length ? JSON.stringify(r.tags) : null,
+      r.injectedMaxTokens ?? null,
+      r.userBucket ?? null,
     );
+  }
+
+  /** One end user's charged totals in one window period (read once, then kept in memory like `ledger`). */
+  userLedger(period: string, user: string): Totals & { requests: number } {
+    const id = `${period}\n${user}`;
+    let cached = this.userLedgers.get(id);
+    if (!cached && !this.ready) return { tokens: 0, spendMicros: 0, requests: 0 };
+    if (!cached) {
+      const row = this.sql
+        .exec<{ tokens: number; spend_micros: number; requests: number }>(
+          `SELECT tokens, spend_micros, requests FROM user_ledger WHERE period = ? AND user = ?`,
+          period,
+          user,
+        )
+        .toArray()[0];
+      cached = row ? { tokens: row.tokens, spendMicros: row.spend_micros, requests: row.requests } : { tokens: 0, spendMicros: 0, requests: 0 };
+      this.userLedgers.set(id, cached);
+    }
+    return { ...cached };
+  }
+
+  chargeUser(period: string, user: string, tokens: number, spendMicros: number): void {
+    const current = this.userLedger(period, user);
+    this.userLedgers.set(`${period}\n${user}`, {
+      tokens: current.tokens + tokens,
+      spendMicros: current.spendMicros + spendMicros,
+      requests: current.requests + 1,
+    });
+    this.sql.exec(
+      `INSERT INTO user_ledger (period, user, tokens, spend_micros, requests) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (period, user) DO UPDATE SET tokens = tokens + excluded.tokens, spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
+      period,
+      user,
+      tokens,
+      spendMicros,
+    );
+  }
+
+  /** How many end users have been charged in a window period. */
+  userCount(period: string): number {
+    if (!this.ready) return 0;
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM user_ledger WHERE period = ?`, period).one().n;
+  }
+
+  /** Drops the per-user totals of ended windows (`current`: each window kind's current key, months included). */
+  pruneUsers(current: { "h:": string; "d:": string; "w:": string; month: string }): void {
+    if (!this.ready) return;
+    for (const prefix of ["h:", "d:", "w:"] as const) this.sql.exec(`DELETE FROM user_ledger WHERE period >= ? AND period < ?`, prefix, current[prefix]);
+    // Month keys ("2026-12") sort before every "d:…", "h:…" and "w:…" key, so this range holds months only.
+    this.sql.exec(`DELETE FROM user_ledger WHERE period < ?`, current.month);
+    for (const id of [...this.userLedgers.keys()]) {
+      const period = id.slice(0, id.indexOf("\n"));
+      const prefix = period.slice(0, 2);
+      const key = prefix === "h:" || prefix === "d:" || prefix === "w:" ? current[prefix] : current.month;
+      if (period < key) this.userLedgers.delete(id);
+    }
   }
 
   removeReservation(requestId: string): void {
@@ -195,6 +294,81 @@ export class KeyGuardStore {
       r.completionTokens,
       r.costMicros,
     );
+  }
+
+  /**
+   * Adds one settled request to the pending attribution rollups: once under its end user ('' for
+   * none) and once under each tag ('' for none), so each grouping sums to the key's total.
+   */
+  addAttribution(hour: number, user: string | null, tags: readonly string[], usage: Omit<AttributionRollup, "hour" | "kind" | "value">): void {
+    const values: Array<[AttributionKind, string]> = [["user", this.boundedValue(hour, "user", user ?? "")]];
+    for (const tag of tags.length > 0 ? tags : [""]) values.push(["tag", this.boundedValue(hour, "tag", tag)]);
+    for (const [kind, value] of values) {
+      this.sql.exec(
+        `INSERT INTO attribution_rollups (hour, kind, value, requests, prompt_tokens, completion_tokens, cost_micros) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (hour, kind, value) DO UPDATE SET requests = requests + excluded.requests,
+           prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
+           cost_micros = cost_micros + excluded.cost_micros`,
+        hour,
+        kind,
+        value,
+        usage.requests,
+        usage.promptTokens,
+        usage.completionTokens,
+        usage.costMicros,
+      );
+    }
+  }
+
+  /** `value`, or OTHER_VALUE once the hour already holds ATTRIBUTION_VALUES_PER_HOUR distinct values of the kind. */
+  private boundedValue(hour: number, kind: AttributionKind, value: string): string {
+    if (value === "") return value;
+    if (this.sql.exec(`SELECT 1 FROM attribution_seen WHERE hour = ? AND kind = ? AND value = ?`, hour, kind, value).toArray().length > 0) return value;
+    const seen = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM attribution_seen WHERE hour = ? AND kind = ?`, hour, kind).one().n;
+    if (seen >= ATTRIBUTION_VALUES_PER_HOUR) return OTHER_VALUE;
+    this.sql.exec(`INSERT INTO attribution_seen (hour, kind, value) VALUES (?, ?, ?)`, hour, kind, value);
+    return value;
+  }
+
+  /** Forgets the distinct values of hours before `hour` (their rollups are final). */
+  pruneAttributionSeen(hour: number): void {
+    if (this.ready) this.sql.exec(`DELETE FROM attribution_seen WHERE hour < ?`, hour);
+  }
+
+  pendingAttribution(): AttributionRollup[] {
+    if (!this.ready) return [];
+    return this.sql
+      .exec<{ hour: number; kind: string; value: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>(
+        `SELECT * FROM attribution_rollups`,
+      )
+      .toArray()
+      .map((r) => ({
+        hour: r.hour,
+        kind: r.kind as AttributionKind,
+        value: r.value,
+        requests: r.requests,
+        promptTokens: r.prompt_tokens,
+        completionTokens: r.completion_tokens,
+        costMicros: r.cost_micros,
+      }));
+  }
+
+  clearAttribution(flushed: AttributionRollup[]): void {
+    // As clearRollups: subtract what was flushed, rows may have grown during the D1 write.
+    for (const r of flushed) {
+      this.sql.exec(
+        `UPDATE attribution_rollups SET requests = requests - ?, prompt_tokens = prompt_tokens - ?, completion_tokens = completion_tokens - ?,
+           cost_micros = cost_micros - ? WHERE hour = ? AND kind = ? AND value = ?`,
+        r.requests,
+        r.promptTokens,
+        r.completionTokens,
+        r.costMicros,
+        r.hour,
+        r.kind,
+        r.value,
+      );
+    }
+    this.sql.exec(`DELETE FROM attribution_rollups WHERE requests <= 0`);
   }
 
   pendingRollups(): Rollup[] {

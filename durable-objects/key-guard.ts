@@ -12,10 +12,12 @@ import { UNKNOWN_KEY_TTL_MS } from "../src/keys/unknown-keys";
 import type { PolicyEvent } from "../src/keys/policy-diff";
 import { matchSecret } from "../src/keys/rotation";
 import { KeyGuardStore, type Reservation } from "./key-guard-store";
-import { AuditLog, AuditUnavailable, auditFailure, type AuditEnv, type AuditPageResult } from "./key-guard-audit";
+import { AuditLog, AuditUnavailable, auditFailure, type AdminFields, type AuditEnv, type AuditFailure, type AuditPageResult } from "./key-guard-audit";
 import { AuditStore } from "./key-guard-audit-store";
 import { AuditCheckpoints, type AuditCheckpointResult, type AuditRange, type AuditReportResult } from "./key-guard-checkpoints";
 import { keyExpiredOnce, limitAlerts } from "./key-guard-alerts";
+import { chargeUser, perUserDenial, userBucket } from "./key-guard-users";
+import { claimControlPlaneSeq, expiryEntry, fetchPolicyHistory, historyEntries, historyPending } from "./key-guard-history";
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
@@ -97,7 +99,13 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
    * newer than the one held, so pushes that arrive out of order cannot undo a later write (a revoke).
    * Effective for the next admit.
    */
-  configure(record: KeyRecord, event?: PolicyEvent): KeyUsage {
+  async configure(record: KeyRecord, event?: PolicyEvent): Promise<KeyUsage> {
+    // A push during the key's first load waits for it, so the history copied there comes first.
+    if (this.recordLoad) await this.recordLoad.catch(() => null);
+    return this.applyRecord(record, event);
+  }
+
+  private applyRecord(record: KeyRecord, event?: PolicyEvent): KeyUsage {
     this.open();
     if (!this.record || versionOf(record) > versionOf(this.record)) {
       this.record = record;
@@ -109,18 +117,41 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   private recordPolicy(keyId: string, event: PolicyEvent): void {
-    const ts = this.now();
-    this.auditLog.appendAdmin({
+    // Already in the log when copied from the control-plane log at first use (key-guard-history.ts).
+    if (!claimControlPlaneSeq(this.ctx, event.cpSeq)) return;
+    this.appendAdmin({
       logId: keyId,
-      ts,
+      ts: this.now(),
       requestId: event.requestId,
       actor: event.actor,
       action: event.action,
       target: `key:${keyId}`,
       change: event.change,
+      ...(event.cpSeq === undefined ? {} : { refSeq: event.cpSeq }),
     });
-    const due = this.checkpoints.noteGrowth(ts);
+  }
+
+  /** The key's policy history from before its first use (null: the fetch failed; retried later). */
+  private appendHistory(record: KeyRecord, history: Awaited<ReturnType<typeof fetchPolicyHistory>>): void {
+    for (const entry of historyEntries(this.ctx, record, history)) this.appendAdmin(entry);
+  }
+
+  private async retryHistory(): Promise<void> {
+    if (!this.record || !historyPending(this.ctx)) return;
+    const history = await fetchPolicyHistory(this.env, this.record.id);
+    if (this.record) this.appendHistory(this.record, history);
+  }
+
+  private appendAdmin(fields: AdminFields): void {
+    this.auditLog.appendAdmin(fields);
+    const due = this.checkpoints.noteGrowth(this.now());
     if (due !== null) this.scheduleAlarm(due);
+  }
+
+  /** `key.expire` in the key's log the first time it is seen expired (key-guard-history.ts). */
+  private recordExpiry(record: KeyRecord, requestId: string): void {
+    const entry = expiryEntry(this.ctx, record, this.now(), requestId);
+    if (entry) this.appendAdmin(entry);
   }
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
@@ -133,7 +164,10 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     const period = periodOf(now);
     const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now, (w) => this.windowTotals(w, now));
     if (!decision.ok) {
-      if (decision.code === "key_expired") keyExpiredOnce(this.ctx, this.env, record, now);
+      if (decision.code === "key_expired") {
+        keyExpiredOnce(this.ctx, this.env, record, now);
+        this.recordExpiry(record, req.requestId);
+      }
       if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
         this.recordDenial(record.id, now, req, decision.code);
       }
@@ -143,6 +177,21 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
         message: decision.message,
         rate: decision.info,
         ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }),
+      };
+    }
+    // Per-user limits within the key: same synchronous step, same worst case (key-guard-users.ts).
+    const perUser = record.perUserLimits ?? [];
+    const bucket = perUser.length > 0 ? userBucket(this.store, this.reservations.values(), perUser, req.user ?? null, now) : null;
+    const userDenied =
+      bucket === null ? null : perUserDenial(this.store, this.reservations.values(), perUser, bucket, decision.grant.tokens, decision.grant.costMicros, now);
+    if (userDenied) {
+      this.recordDenial(record.id, now, req, userDenied.code);
+      return {
+        ok: false,
+        code: userDenied.code,
+        message: userDenied.message,
+        rate: decision.info,
+        ...(userDenied.retryAfterMs === undefined ? {} : { retryAfterMs: userDenied.retryAfterMs }),
       };
     }
     const reservation: Reservation = {
@@ -157,6 +206,11 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       admittedAt: now,
       expiresAt: now + RESERVATION_TTL_MS,
       budgetId: record.budgetId ?? null,
+      user: req.user ?? null,
+      tags: req.tags ?? [],
+      userBucket: bucket,
+      // Issue 18: the output bound the gateway added, audited at settle.
+      injectedMaxTokens: decision.grant.injectMaxTokens,
     };
     const rateBefore = this.rate;
     this.rate = decision.grant.rate;
@@ -249,19 +303,16 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
       this.store.saveRate(this.rate);
     }
-    this.recordAudit(
-      this.record.id,
-      now,
-      { requestId: req.requestId, model: reservation.model, provider: reservation.provider, endpoint: reservation.endpoint, stream: reservation.stream },
-      req.status,
-      req.promptTokens,
-      req.completionTokens,
-      req.costMicros,
-      req.latencyMs,
-    );
+    this.recordAudit(this.record.id, now, reservation, req.status, req.promptTokens, req.completionTokens, req.costMicros, req.latencyMs);
     this.store.addRollup({
       hour: hourOf(now),
       model: reservation.model,
+      requests: 1,
+      promptTokens: req.promptTokens,
+      completionTokens: req.completionTokens,
+      costMicros: req.costMicros,
+    });
+    this.store.addAttribution(hourOf(now), reservation.user ?? null, reservation.tags ?? [], {
       requests: 1,
       promptTokens: req.promptTokens,
       completionTokens: req.completionTokens,
@@ -318,6 +369,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     if (refused) return { ok: false, ...refused };
     const now = this.now();
     const denial = identityDenial(record, now);
+    if (denial?.code === "key_expired") this.recordExpiry(record, "");
     return denial ? { ok: false, ...denial } : { ok: true, models: record.models, rate: peekRateInfo(record, this.rate, now) };
   }
 
@@ -339,18 +391,28 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
         completionTokens: 0,
         costMicros: reservation.costMicros,
       });
+      this.store.addAttribution(hourOf(now), reservation.user ?? null, reservation.tags ?? [], {
+        requests: 1,
+        promptTokens: reservation.tokens,
+        completionTokens: 0,
+        costMicros: reservation.costMicros,
+      });
     }
     this.store.pruneWindows({ "h:": windowKey("1h", now), "d:": windowKey("1d", now), "w:": windowKey("7d", now) });
+    this.store.pruneUsers({ "h:": windowKey("1h", now), "d:": windowKey("1d", now), "w:": windowKey("7d", now), month: windowKey("month", now) });
+    this.store.pruneAttributionSeen(hourOf(now));
     const pending = this.store.pendingRollups();
-    if (pending.length > 0 && this.record) {
-      await flushRollups(this.env.DB, this.record.id, pending);
+    const attribution = this.store.pendingAttribution();
+    if ((pending.length > 0 || attribution.length > 0) && this.record) {
+      await flushRollups(this.env.DB, this.record.id, pending, attribution);
       this.store.clearRollups(pending);
+      this.store.clearAttribution(attribution);
     }
     this.flushDenials(now);
     await this.checkpoints.signIfDue(now);
     const next = Math.min(
       ...[...this.reservations.values()].map((r) => r.expiresAt),
-      this.store.pendingRollups().length > 0 ? now + this.rollupFlushMs() : Infinity,
+      this.store.pendingRollups().length > 0 || this.store.pendingAttribution().length > 0 ? now + this.rollupFlushMs() : Infinity,
       this.checkpoints.nextDue ?? Infinity,
       this.auditLog.nextDenialFlush ?? Infinity,
     );
@@ -360,7 +422,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   /** Admin: up to `limit` audit rows after seq `after`, all sealed first, and the head. */
   async auditPage(keyId: string, after: number, limit: number): Promise<AuditPageResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
-    this.flushDenials(this.now());
+    this.beforeAuditRead();
     try {
       return await this.auditLog.page(after, limit);
     } catch (error) {
@@ -369,18 +431,31 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     }
   }
 
+  /** Admin export by time: the seqs of the first and last entry stamped in [fromTs, toTs) (null: none). */
+  async auditTimeRange(keyId: string, fromTs: number, toTs: number): Promise<{ ok: true; range: { first: number; last: number } | null } | AuditFailure> {
+    if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
+    this.beforeAuditRead();
+    return { ok: true, range: this.auditLog.seqRangeByTime(fromTs, toTs) };
+  }
+
   /** A signed checkpoint of the whole log (the latest if current, else a fresh one). */
   async auditCheckpoint(keyId: string): Promise<AuditCheckpointResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
-    this.flushDenials(this.now());
+    this.beforeAuditRead();
     return this.checkpoints.ensure(this.now());
   }
 
   /** A shareable report of a range of the log, against a freshly signed checkpoint, signed as a whole under `reportId`. */
   async auditReport(keyId: string, range: AuditRange, reportId: string): Promise<AuditReportResult> {
     if (!(await this.ensureRecord(keyId))) return auditFailure("not_found", "No such key.");
-    this.flushDenials(this.now());
+    this.beforeAuditRead();
     return this.checkpoints.report(range, this.now(), reportId);
+  }
+
+  /** Every read of the log sees what is due in it: ended denial windows, and the key's expiry. */
+  private beforeAuditRead(): void {
+    this.flushDenials(this.now());
+    if (this.record) this.recordExpiry(this.record, "");
   }
 
   private rollupFlushMs(): number {
@@ -396,6 +471,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     // The hour, day and ISO week of the admission too (src/policy/windows.ts): always, so a window
     // limit added later sees what was already spent in its window.
     for (const window of SUB_MONTH_WINDOWS) this.store.charge(windowKey(window, reservation.admittedAt), tokens, costMicros);
+    chargeUser(this.store, this.record?.perUserLimits ?? [], reservation, tokens, costMicros);
     if (this.record) limitAlerts(this.ctx, this.env, this.record, reservation.period, before, this.store.ledger(reservation.period), this.now());
   }
 
@@ -403,7 +479,12 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
    * A denial is counted into its kind's one-minute window in the caller's synchronous step (stored);
    * the window becomes one audit entry with the exact count when the minute is over (key-guard-audit.ts).
    */
-  private recordDenial(keyId: string, ts: number, req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream">, code: DenialCode): void {
+  private recordDenial(
+    keyId: string,
+    ts: number,
+    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream" | "user" | "tags">,
+    code: DenialCode,
+  ): void {
     this.flushDenials(ts);
     const due = this.auditLog.deny(code, {
       keyId,
@@ -418,6 +499,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       completionTokens: 0,
       costMicros: 0,
       latencyMs: 0,
+      ...attributionOf(req),
     });
     this.scheduleAlarm(due);
   }
@@ -433,7 +515,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private recordAudit(
     keyId: string,
     ts: number,
-    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream">,
+    req: Pick<AdmitRequest, "requestId" | "model" | "provider" | "endpoint" | "stream"> & Pick<Reservation, "user" | "tags" | "injectedMaxTokens">,
     status: AuditStatus,
     promptTokens: number,
     completionTokens: number,
@@ -453,6 +535,9 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       completionTokens,
       costMicros,
       latencyMs,
+      ...attributionOf(req),
+      // Issue 18: the output bound the gateway added (absent when none).
+      ...(req.injectedMaxTokens == null ? {} : { injectedMaxTokens: req.injectedMaxTokens }),
     });
     const due = this.checkpoints.noteGrowth(ts);
     if (due !== null) this.scheduleAlarm(due);
@@ -479,15 +564,22 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   private async ensureRecord(keyId: string): Promise<KeyRecord | null> {
-    if (this.record) return this.record;
+    if (this.record) {
+      await this.retryHistory(); // only audit reads get here with a record held: never the hot path
+      return this.record;
+    }
     // Known to be no key (a forged or deleted id): answered without D1 until the entry expires.
     if (this.now() < this.unknownUntil) return null;
     // First request with this key (or storage lost): D1 is the catalogue. Marked activated and read
     // in one statement, so an admin change made meanwhile is either read here or pushed here.
     this.recordLoad ??= activateKeyRecord(this.env.DB, keyId, this.now())
-      .then((record) => {
+      // Only a real key asks the control-plane log, once: a forged id costs it nothing.
+      .then(async (record) => ({ record, history: record ? await fetchPolicyHistory(this.env, keyId) : null }))
+      .then(({ record, history }) => {
         if (record) {
-          this.configure(record);
+          this.applyRecord(record);
+          // Same synchronous step: the history precedes the entry of any request (key-guard-history.ts).
+          this.appendHistory(record, history);
           this.recordCheckedAt = this.now();
         } else if (!this.record) {
           this.unknownUntil = this.now() + UNKNOWN_KEY_TTL_MS;
@@ -510,7 +602,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.recordCheckedAt = this.now();
     this.recordCheck = loadKeyRecord(this.env.DB, record.id)
       .then((fresh) => {
-        if (fresh) this.configure(fresh);
+        if (fresh) this.applyRecord(fresh);
+        return this.retryHistory();
       })
       .catch((error: unknown) => logError("key record re-check failed", { key_id: record.id, error: String(error) }))
       .finally(() => {
@@ -519,6 +612,11 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.ctx.waitUntil(this.recordCheck);
     return record;
   }
+}
+
+/** The audit entry's attribution fields: only those the request carried, so other entries keep their bytes. */
+function attributionOf(req: { user?: string | null; tags?: string[] }): { user?: string; tags?: string[] } {
+  return { ...(req.user ? { user: req.user } : {}), ...(req.tags?.length ? { tags: req.tags } : {}) };
 }
 
 /** Records stored before versions existed count as the oldest. */

@@ -7,7 +7,7 @@ import { noteKeysFromSeed } from "../src/audit/note-keys";
 import type { AuditReport } from "../src/audit/report";
 import { verifyReport } from "../src/audit/report-verify";
 import { fromBase64, toBase64 } from "../src/lib/bytes";
-import { createReport, publishedKeys, waitForEntries } from "./support/audit";
+import { createReport, historyLength, publishedKeys, REQUEST_ROWS, waitForEntries } from "./support/audit";
 import { BASE, chat, createKey, gatewayFetch } from "./support/gateway";
 import { guardOf, sqlRows } from "./support/key-guard";
 import { TEST_SECRETS } from "./support/test-secrets";
@@ -19,14 +19,15 @@ import { TEST_SECRETS } from "./support/test-secrets";
  * stays published so reports it signed keep verifying.
  */
 
-async function loggedKey(n: number): Promise<{ id: string; key: string }> {
+/** A key after `n` requests; its log opens with `h` entries of policy history (key.create, copied at first use). */
+async function loggedKey(n: number): Promise<{ id: string; key: string; h: number }> {
   const key = await createKey();
   await grow(key, n);
-  return key;
+  return { ...key, h: await historyLength(key.id) };
 }
 
 async function grow(key: { id: string; key: string }, n: number): Promise<void> {
-  const [{ n: before }] = (await sqlRows<{ n: number }>(key.id, "select count(*) as n from audit_entries")) as [{ n: number }];
+  const before = (await sqlRows(key.id, REQUEST_ROWS)).length;
   for (let i = 0; i < n; i++) expect((await chat(key.key, { model: "mock/echo", messages: [{ role: "user", content: `report ${i}` }] })).status).toBe(200);
   await waitForEntries(key.id, before + n);
 }
@@ -64,11 +65,11 @@ describe("audit reports", () => {
       "checkpoint",
       "report signature",
       "range",
-      ...[1, 2, 3, 4, 5, 6].map((s) => `entry seq ${s}`),
+      ...Array.from({ length: key.h + 6 }, (_, i) => `entry seq ${i + 1}`),
       "range proof",
       "consistency",
     ]);
-    expect(created.body).toMatchObject({ key_id: key.id, origin: `keyforge.dev/audit/${key.id}`, range: { from_seq: 1, to_seq: 6 }, previous: null });
+    expect(created.body).toMatchObject({ key_id: key.id, origin: `keyforge.dev/audit/${key.id}`, range: { from_seq: 1, to_seq: key.h + 6 }, previous: null });
 
     // The keyforge-verify CLI logic on the same bytes, with an in-memory file system.
     const out: string[] = [];
@@ -82,12 +83,13 @@ describe("audit reports", () => {
     const key = await loggedKey(6);
     const first = await report(key.id);
     await grow(key, 2);
-    const second = await report(key.id, { from_seq: 2, to_seq: 8 });
-    expect(second.body.range).toEqual({ from_seq: 2, to_seq: 8 });
+    const [size, earlier] = [key.h + 8, key.h + 6];
+    const second = await report(key.id, { from_seq: 2, to_seq: size });
+    expect(second.body.range).toEqual({ from_seq: 2, to_seq: size });
     expect(second.body.previous?.checkpoint).toBe(first.body.checkpoint);
     const result = await verifyReport(second.body, await trusted(), { previousCheckpoint: first.body.checkpoint });
     expect(result.ok).toBe(true);
-    expect(result.checks.at(-1)).toMatchObject({ name: "consistency", detail: "tree of size 8 extends the earlier signed tree of size 6" });
+    expect(result.checks.at(-1)).toMatchObject({ name: "consistency", detail: `tree of size ${size} extends the earlier signed tree of size ${earlier}` });
     const single = await report(key.id, { from_seq: 4, to_seq: 4 });
     expect(single.body.entries.map((e) => (JSON.parse(e.entry) as { seq: number }).seq)).toEqual([4]);
     expect((await verifyReport(single.body, await trusted())).ok).toBe(true);
@@ -118,7 +120,10 @@ describe("audit reports", () => {
     const empty = await createKey();
     expect((await createReport(empty.id)).status).toBe(400);
     const key = await loggedKey(3);
-    for (const range of [{ from_seq: 0 }, { to_seq: 4 }, { from_seq: 3, to_seq: 2 }, { from_seq: "1" }, { extra: 1 }] as Array<Record<string, unknown>>) {
+    // `to_seq` one past the head: the log holds key.create (h = 1) and three requests.
+    for (const range of [{ from_seq: 0 }, { to_seq: key.h + 4 }, { from_seq: 3, to_seq: 2 }, { from_seq: "1" }, { extra: 1 }] as Array<
+      Record<string, unknown>
+    >) {
       expect((await createReport(key.id, range as { from_seq?: number })).status, JSON.stringify(range)).toBe(400);
     }
     expect((await createReport("0000000000000000")).status).toBe(404);

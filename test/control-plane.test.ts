@@ -1,16 +1,17 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { CONTROL_PLANE_LOG_ID, type ControlPlaneLog } from "../durable-objects/control-plane-log";
 import { runVerifyCli } from "../src/audit/cli";
 import { verifyExport } from "../src/audit/export";
 import type { AuditReport } from "../src/audit/report";
-import { verifyReport } from "../src/audit/report-verify";
+import { verifyReport, verifyReportText } from "../src/audit/report-verify";
 import { isAuditRead } from "../src/middleware/control-plane";
-import { publishedKeys } from "./support/audit";
+import { publishedKeys, waitForEntries } from "./support/audit";
 import { testNow } from "./support/clock";
 import { admin, BASE, chat, createKey, gatewayFetch } from "./support/gateway";
-import { setClock } from "./support/key-guard";
+import { guardOf, setClock, sqlRows } from "./support/key-guard";
+import type { KeyGuard } from "../durable-objects/key-guard";
 import { adminRoutes, fillPath, label } from "./support/routes";
 
 /**
@@ -152,6 +153,7 @@ describe("named admin tokens", () => {
 
   it("refuses 'root' and a taken name", async () => {
     expect((await admin("/admin-tokens", { method: "POST", json: { name: "root", role: "admin" } })).status).toBe(400);
+    expect((await admin("/admin-tokens", { method: "POST", json: { name: "System", role: "admin" } })).status).toBe(400);
     const name = `dup-${crypto.randomUUID().slice(0, 8)}`;
     await createAdminToken(name, "auditor");
     const again = await admin("/admin-tokens", { method: "POST", json: { name, role: "admin" } });
@@ -230,6 +232,111 @@ describe("audit export", () => {
 
     expect((await admin(`/audit/export?from=5&to=2`)).status).toBe(400);
     expect((await admin(`/audit/export?key_id=AAAAAAAAAAAAAAAA`)).status).toBe(404);
+  });
+});
+
+describe("a key's own log: expiry", () => {
+  const keyLog = async (id: string) => ((await (await admin(`/keys/${id}/audit?limit=500`)).json()) as { data: Entry[] }).data;
+  const expiries = (entries: Entry[]) => entries.filter((e) => e.kind === "admin" && e.action === "key.expire");
+
+  it("the first request after expires_at writes key.expire (once, before anything later), and the log verifies", async () => {
+    const expiresAt = testNow() + 60_000;
+    const key = await createKey({ name: "cp-expire", expires_at: new Date(expiresAt).toISOString() });
+    expect((await ask(key.key, "before expiry")).status).toBe(200);
+    expect(expiries(await keyLog(key.id))).toEqual([]);
+    await setClock(key.id, expiresAt);
+    const refused = await ask(key.key, "after expiry");
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("key_expired");
+    expect((await ask(key.key, "again")).status).toBe(401);
+    const entries = await keyLog(key.id);
+    expect(expiries(entries)).toHaveLength(1);
+    expect(entries.at(-1)).toMatchObject({
+      kind: "admin",
+      action: "key.expire",
+      actor: "system",
+      target: `key:${key.id}`,
+      key_id: key.id,
+      request_id: refused.headers.get("x-request-id"),
+      change: { expired_at: { before: null, after: expiresAt } },
+    });
+    expect((await (await admin(`/keys/${key.id}/audit/verify`, { method: "POST" })).json()) as { valid: boolean }).toMatchObject({ valid: true });
+  });
+
+  it("a log read after expires_at shows key.expire even with no request; a revoked key never expires", async () => {
+    const expiresAt = testNow() + 60_000;
+    const key = await createKey({ name: "cp-expire-read", expires_at: new Date(expiresAt).toISOString() });
+    expect((await ask(key.key, "used once")).status).toBe(200);
+    await setClock(key.id, expiresAt + 1);
+    const verified = (await (await admin(`/keys/${key.id}/audit/verify`, { method: "POST" })).json()) as { valid: boolean; entries: number };
+    expect(verified.valid).toBe(true);
+    const entries = await keyLog(key.id);
+    expect(verified.entries).toBe(entries.length);
+    expect(expiries(entries)).toEqual([
+      expect.objectContaining({ actor: "system", request_id: "", change: { expired_at: { before: null, after: expiresAt } } }),
+    ]);
+
+    const revoked = await createKey({ name: "cp-expire-revoked", expires_at: new Date(expiresAt).toISOString() });
+    expect((await ask(revoked.key, "used once")).status).toBe(200);
+    expect((await admin(`/keys/${revoked.id}/revoke`, { method: "POST" })).status).toBe(200);
+    await setClock(revoked.id, expiresAt + 1);
+    expect((await ask(revoked.key, "after both")).status).toBe(401);
+    const revokedLog = await keyLog(revoked.id);
+    expect(expiries(revokedLog)).toEqual([]);
+    expect(revokedLog.at(-1)).toMatchObject({ action: "key.revoke" });
+  });
+});
+
+describe("audit export by time", () => {
+  it("from/to as ISO-8601 times export exactly the entries stamped in [from, to), and the export verifies", async () => {
+    const key = await createKey({ name: "cp-export-time" });
+    const hour = 3_600_000;
+    const base = testNow() + 24 * hour; // clear of every entry stamped on the real clock
+    for (const [i, at] of [base, base + hour, base + 2 * hour].entries()) {
+      await setClock(key.id, at);
+      for (let n = 0; n < 2; n++) expect((await ask(key.key, `export-time ${i}.${n}`)).status).toBe(200);
+      // Settles run after the response (waitUntil): let them land before the clock moves on.
+      await vi.waitFor(
+        async () => {
+          const usage = ((await (await admin(`/keys/${key.id}`)).json()) as { usage: { requests: number } }).usage;
+          expect(usage.requests).toBe(2 * (i + 1));
+        },
+        { timeout: 5000 },
+      );
+    }
+    const iso = (t: number) => new Date(t).toISOString();
+    const res = await admin(`/audit/export?key_id=${key.id}&from=${iso(base + hour)}&to=${iso(base + 2 * hour)}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const text = await res.text();
+    const entries = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; entry?: string })
+      .filter((l) => l.type === "entry")
+      .map((l) => JSON.parse(l.entry!) as { ts: number; status: number });
+    expect(entries.map((e) => e.ts)).toEqual([base + hour, base + hour]);
+    const trusted = (await publishedKeys()).map((k) => k.verifier_key);
+    expect((await verifyExport(text, trusted)).ok).toBe(true);
+    const io = { readText: () => Promise.resolve(text), out: () => undefined, err: () => undefined };
+    expect(await runVerifyCli(["export.jsonl", ...trusted.flatMap((k) => ["--key", k])], io)).toBe(0);
+
+    // Open-ended: from the first window on; the control-plane log by time too.
+    const open = await (await admin(`/audit/export?key_id=${key.id}&from=${iso(base)}`)).text();
+    expect(open.split("\n").filter((l) => l.startsWith('{"type":"entry"')).length).toBe(6);
+    expect((await admin(`/audit/export?from=${iso(testNow() - hour)}`)).status).toBe(200);
+
+    // Bad ranges: a clear 400, never a 500.
+    for (const query of [
+      `from=1&to=${iso(base)}`,
+      `from=${iso(base + 9 * hour)}`,
+      `from=${iso(base)}&to=${iso(base)}`,
+      "from=yesterday",
+      "to=2026-13-40T00:00:00Z",
+    ]) {
+      const bad = await admin(`/audit/export?key_id=${key.id}&${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    }
   });
 });
 
@@ -313,5 +420,133 @@ describe("key rotation", () => {
     expect((await admin(`/keys/${key.id}/rotate`, { method: "POST", json: { grace_seconds: -1 } })).status).toBe(400);
     expect((await admin(`/keys/${key.id}/revoke`, { method: "POST" })).status).toBe(200);
     expect((await admin(`/keys/${key.id}/rotate`, { method: "POST" })).status).toBe(400);
+  });
+});
+
+describe("a key's own log: its policy history from before first use", () => {
+  const keyLog = async (id: string) => ((await (await admin(`/keys/${id}/audit?limit=500`)).json()) as { data: Entry[] }).data;
+  const cpEntriesOf = async (start: number, id: string) => (await entriesAfter(start)).filter((e) => e.target === `key:${id}`);
+  /** The control-plane entry as the key's copy must show it: same fields, its seq as ref_seq. */
+  const copyOf = (e: Entry & { ts?: number }, keyId: string) => ({
+    kind: "admin",
+    key_id: keyId,
+    ts: e.ts,
+    request_id: e.request_id,
+    actor: e.actor,
+    action: e.action,
+    target: e.target,
+    change: e.change,
+    ref_seq: e.seq,
+  });
+
+  it("the first request copies key.create and the changes before it; later changes come by push; each once; it verifies", async () => {
+    const start = await head();
+    const key = await createKey({ name: "cp-history", rpm: 10 });
+    expect((await admin(`/keys/${key.id}`, { method: "PATCH", json: { rpm: 20 } })).status).toBe(200);
+    const alice = await createAdminToken(`hist-${crypto.randomUUID().slice(0, 8)}`, "admin");
+    const rotated = (await (await admin(`/keys/${key.id}/rotate`, { method: "POST", json: { grace_seconds: 60 }, headers: bearer(alice.token) })).json()) as {
+      key: string;
+    };
+    const before = await cpEntriesOf(start, key.id);
+    expect(before.map((e) => e.action)).toEqual(["key.create", "key.patch", "key.rotate"]);
+
+    const first = await ask(rotated.key, "history first use");
+    expect(first.status).toBe(200);
+    const log = await keyLog(key.id);
+    expect(log.slice(0, 3)).toEqual(before.map((e) => expect.objectContaining(copyOf(e, key.id))));
+    expect(log[0]!.change).toMatchObject({ name: { before: null, after: "cp-history" }, rpm: { before: null, after: 10 } });
+    expect(log[2]!.actor).toMatch(/^hist-/);
+    expect(log[3]).toMatchObject({ seq: 4, request_id: first.headers.get("x-request-id") });
+    expect(log[3]!.kind).toBeUndefined();
+
+    // After first use: the push brings the change, with its control-plane seq, and nothing is copied again.
+    const mark = await head();
+    expect((await admin(`/keys/${key.id}`, { method: "PATCH", json: { rpm: 30 } })).status).toBe(200);
+    expect((await ask(rotated.key, "history second")).status).toBe(200);
+    const [later] = await cpEntriesOf(mark, key.id);
+    const after = await keyLog(key.id);
+    const refs = after.filter((e) => e.kind === "admin").map((e) => e.ref_seq);
+    expect(refs).toEqual([...before.map((e) => e.seq), later!.seq]);
+    // Stamped when the KeyGuard applied it, so only its time may differ from the control-plane entry.
+    expect(after.find((e) => e.ref_seq === later!.seq)).toMatchObject({ ...copyOf(later!, key.id), ts: expect.any(Number) });
+
+    expect((await (await admin(`/keys/${key.id}/audit/verify`, { method: "POST" })).json()) as { valid: boolean }).toMatchObject({ valid: true });
+    const made = await admin(`/keys/${key.id}/audit/reports`, { method: "POST", json: {} });
+    expect(made.status).toBe(201);
+    const { id } = (await made.json()) as { id: string };
+    const text = await (await gatewayFetch(`${BASE}/reports/${id}.json`)).text();
+    const report = JSON.parse(text) as AuditReport;
+    expect(report.range.from_seq).toBe(1);
+    expect(report.entries[0]!.entry).toContain('"action":"key.create"');
+    const trusted = (await publishedKeys()).map((k) => k.verifier_key);
+    // The public page's check and keyforge-verify's logic, on the same bytes.
+    expect((await verifyReportText(text, trusted, { reportId: id })).ok).toBe(true);
+    const io = { readText: () => Promise.resolve(text), out: () => undefined, err: () => undefined };
+    expect(await runVerifyCli(["report.json", ...trusted.flatMap((k) => ["--key", k])], io)).toBe(0);
+  });
+
+  it("a key refused at its first request: revoked → create, revoke; expired → create, key.expire", async () => {
+    const revoked = await createKey({ name: "cp-history-revoked" });
+    expect((await admin(`/keys/${revoked.id}/revoke`, { method: "POST" })).status).toBe(200);
+    expect((await ask(revoked.key, "revoked first")).status).toBe(401);
+    expect((await keyLog(revoked.id)).map((e) => [e.seq, e.action])).toEqual([
+      [1, "key.create"],
+      [2, "key.revoke"],
+    ]);
+
+    const expiresAt = testNow() + 60_000;
+    const expired = await createKey({ name: "cp-history-expired", expires_at: new Date(expiresAt).toISOString() });
+    await setClock(expired.id, expiresAt + 1);
+    const refused = await ask(expired.key, "expired first");
+    expect(refused.status).toBe(401);
+    const log = await keyLog(expired.id);
+    expect(log.map((e) => [e.seq, e.action, e.actor])).toEqual([
+      [1, "key.create", "root"],
+      [2, "key.expire", "system"],
+    ]);
+    expect(log[1]!.request_id).toBe(refused.headers.get("x-request-id"));
+  });
+
+  it("when the control-plane log cannot be reached at first use, the request goes ahead and the next read copies the history", async () => {
+    const key = await createKey({ name: "cp-history-late" });
+    await runInDurableObject(guardOf(key.id), (instance: KeyGuard) => {
+      const self = instance as unknown as { env: Cloudflare.Env };
+      const unreachable = {
+        getByName: () => {
+          throw new Error("control-plane log unreachable (test)");
+        },
+      };
+      self.env = { ...self.env, CONTROL_PLANE_LOG: unreachable as unknown as Cloudflare.Env["CONTROL_PLANE_LOG"] };
+    });
+    const res = await ask(key.key, "history unreachable");
+    expect(res.status).toBe(200);
+    await waitForEntries(key.id, 1);
+    expect((await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries")).map((r) => JSON.parse(r.entry).action ?? "request")).toEqual([
+      "request",
+    ]);
+    await runInDurableObject(guardOf(key.id), (instance: KeyGuard) => {
+      (instance as unknown as { env: Cloudflare.Env }).env = env;
+    });
+    const log = await keyLog(key.id);
+    expect(log.map((e) => e.action ?? e.request_id)).toEqual([res.headers.get("x-request-id"), "key.create"]);
+    expect(log[1]).toMatchObject({ seq: 2, ref_seq: expect.any(Number), actor: "root" });
+    expect((await keyLog(key.id)).length).toBe(2);
+  });
+
+  it("a reload of the record after the copy (a restart before the request) copies nothing twice and loses nothing", async () => {
+    const key = await createKey({ name: "cp-history-reload" });
+    expect((await admin(`/keys/${key.id}`, { method: "PATCH", json: { rpm: 40 } })).status).toBe(200);
+    // First use without a request entry: /v1/models loads the record and copies the history.
+    expect((await gatewayFetch(`${BASE}/v1/models`, { headers: bearer(key.key) })).status).toBe(200);
+    expect((await keyLog(key.id)).map((e) => e.action)).toEqual(["key.create", "key.patch"]);
+    // The in-memory record is gone, so the next request loads it from D1 and fetches the history again.
+    await runInDurableObject(guardOf(key.id), (instance: KeyGuard) => {
+      (instance as unknown as { record: null }).record = null;
+    });
+    const res = await ask(key.key, "after reload");
+    expect(res.status).toBe(200);
+    const log = await keyLog(key.id);
+    expect(log.map((e) => e.action ?? e.request_id)).toEqual(["key.create", "key.patch", res.headers.get("x-request-id")]);
+    expect((await (await admin(`/keys/${key.id}/audit/verify`, { method: "POST" })).json()) as { valid: boolean }).toMatchObject({ valid: true });
   });
 });

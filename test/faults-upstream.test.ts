@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, chat, createKey, mockUpstream } from "./support/gateway";
+import { REQUEST_ROWS } from "./support/audit";
 import { sqlRows } from "./support/key-guard";
 
 /**
@@ -18,9 +19,7 @@ async function auditStatuses(keyId: string): Promise<Array<number | string>> {
     if (open!.n === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return (await sqlRows<{ entry: string }>(keyId, "select entry from audit_entries order by seq")).map(
-    (r) => (JSON.parse(r.entry) as { status: number | string }).status,
-  );
+  return (await sqlRows<{ entry: string }>(keyId, REQUEST_ROWS)).map((r) => (JSON.parse(r.entry) as { status: number | string }).status);
 }
 
 /** The calls the mock received whose body carries `m`. */

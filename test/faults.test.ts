@@ -4,6 +4,7 @@ import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { BASE, chat, createKey, mockUpstream, sdk } from "./support/gateway";
+import { REQUEST_ROWS } from "./support/audit";
 import { sqlRows } from "./support/key-guard";
 
 /**
@@ -19,7 +20,7 @@ async function auditOf(keyId: string): Promise<Entry[]> {
     if (open!.n === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return (await sqlRows<{ entry: string }>(keyId, "select entry from audit_entries order by seq")).map((r) => JSON.parse(r.entry) as Entry);
+  return (await sqlRows<{ entry: string }>(keyId, REQUEST_ROWS)).map((r) => JSON.parse(r.entry) as Entry);
 }
 
 const marker = () => `fault-${crypto.randomUUID()}`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RESERVATION_TTL_MS } from "../durable-objects/key-guard";
 import { admin, chat, createKey } from "./support/gateway";
 import { monthStart, testNow } from "./support/clock";
+import { REQUEST_ROWS } from "./support/audit";
 import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
 
 type Ledger = { tokens: number; spend_micros: number; requests: number };
@@ -134,7 +135,7 @@ describe("KeyGuard: faults", () => {
     expect(await runDurableObjectAlarm(guardOf(key.id))).toBe(true);
     const [ledger] = await sqlRows<Ledger>(key.id, "select tokens, spend_micros, requests from ledger");
     expect(ledger).toEqual({ tokens: 100, spend_micros: 190, requests: 1 });
-    const audit = await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries");
+    const audit = await sqlRows<{ entry: string }>(key.id, REQUEST_ROWS);
     expect(audit.map((a) => JSON.parse(a.entry))).toMatchObject([{ request_id: "orphan", status: "expired", cost_micros: 190 }]);
     // A late settle after expiry changes nothing.
     expect(await guardOf(key.id).settle({ requestId: "orphan", status: 200, promptTokens: 1, completionTokens: 1, costMicros: 3, latencyMs: 1 })).toEqual({

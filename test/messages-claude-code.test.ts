@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import replay from "./fixtures/anthropic/claude-code-request.json";
 import { anthropicRequests } from "./support/anthropic";
-import { allEntries, waitForEntries } from "./support/audit";
+import { requestEntries, waitForEntries } from "./support/audit";
 import { BASE, createKey, gatewayFetch } from "./support/gateway";
 
 /**
@@ -46,7 +46,7 @@ describe("a Claude Code request replayed through the gateway", () => {
     expect(upstream!.raw).not.toContain(key);
 
     await waitForEntries(id, 1);
-    const [entry] = await allEntries(id);
+    const [entry] = await requestEntries(id);
     const start = events[0]!.data as unknown as { message: { usage: Record<string, number> } };
     const u = start.message.usage;
     expect(entry).toMatchObject({ endpoint: "messages", model: "anthropic/claude-sonnet-4-6", status: 200, stream: true });

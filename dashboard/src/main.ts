@@ -27,7 +27,7 @@ function startApp(token: string): void {
     base: apiBase(),
     onUnauthorized: () => showSignIn("The gateway rejected the admin token (it may have been rotated). Sign in again."),
   });
-  const shell = appShell(adminApi(client), () => showSignIn());
+  const shell = appShell(adminApi(client), () => showSignIn(), token);
   disposeShell = shell.dispose;
   render(root!, shell.el);
 }

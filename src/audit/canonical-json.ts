@@ -98,6 +98,11 @@ export const requestEntrySchema = z.strictObject({
     .min(1)
     .max(8)
     .optional(),
+  /**
+   * The output-token bound the gateway added to a request that set none (issue 18; sent to the agent
+   * as x-keyforge-max-tokens). Present only then, so other entries keep their bytes.
+   */
+  injected_max_tokens: z.int().min(1).optional(),
 });
 
 /** A policy field's value before and after a change: any JSON (safe integers only, checked by assertJsonSafe). */

@@ -55,6 +55,15 @@ export const virtualKeys = sqliteTable(
     /** After a rotation: the replaced secret's hash, accepted until `previous_secret_until` (unix ms), then 401 key_rotated. */
     previousSecretHash: text("previous_secret_hash"),
     previousSecretUntil: integer("previous_secret_until"),
+    /** JSON array of window limits each end user has within the key (issue 16, migration 0006). */
+    perUserLimits: text("per_user_limits", { mode: "json" })
+      .$type<WindowLimit[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    /** Output bound for requests that set none (issue 18, migration 0007); null: the model's maximum. */
+    defaultMaxTokens: integer("default_max_tokens"),
+    /** "exact" | "soft" (README, "Output bounds"). */
+    capMode: text("cap_mode").$type<"exact" | "soft">().notNull().default("exact"),
   },
   (t) => [index("virtual_keys_budget").on(t.budgetId)],
 );
@@ -121,6 +130,29 @@ export const usageRollups = sqliteTable(
     costMicros: integer("cost_micros").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.keyId, t.hour, t.model] }), index("usage_rollups_hour").on(t.hour)],
+);
+
+/**
+ * Hourly usage per key and tag (`x-keyforge-tags`) or end-user id (OpenAI `user`, Anthropic
+ * `metadata.user_id`): `value` '' holds the requests without one, so each kind sums to the key's
+ * total (a request with two tags counts under both). At most ATTRIBUTION_VALUES_PER_HOUR distinct
+ * values per key, hour and kind; more are rolled up as "(other)". Migration 0006.
+ */
+export const usageAttribution = sqliteTable(
+  "usage_attribution",
+  {
+    keyId: text("key_id").notNull(),
+    /** Start of the UTC hour, unix ms. */
+    hour: integer("hour").notNull(),
+    /** "tag" | "user" */
+    kind: text("kind").notNull(),
+    value: text("value").notNull(),
+    requests: integer("requests").notNull().default(0),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    costMicros: integer("cost_micros").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.hour, t.kind, t.value] }), index("usage_attribution_kind_hour").on(t.kind, t.hour)],
 );
 
 /** Shareable audit reports: self-contained JSON served publicly at /reports/:id. */

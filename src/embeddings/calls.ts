@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors";
+import { openAiUser } from "../proxy/attribution";
 import type { GatewayCall } from "../proxy/gateway-call";
 import type { ResolvedModel } from "../providers/registry";
 import { geminiEmbedRequest, geminiTexts, parseGeminiEmbeddings } from "./gemini";
@@ -25,6 +26,7 @@ export function embeddingsCall(request: EmbeddingsRequest, route: ResolvedModel)
     stream: false,
     promptTokens: estimate,
     maxTokens: 0,
+    user: openAiUser(request),
     rawBody: !gemini,
     build: (ctx) => (gemini ? geminiEmbedRequest(request, ctx) : openAiEmbedRequest(request, ctx)),
     parse: (json) => (gemini ? parseGeminiEmbeddings(json, request, estimate) : { body: json, usage: openAiEmbeddingsUsage(json, estimate) }),

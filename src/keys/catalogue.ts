@@ -27,8 +27,11 @@ function toRecord(row: Row): KeyRecord {
     version: row.version,
     limits: row.limits,
     budgetId: row.budgetId,
+    perUserLimits: row.perUserLimits,
     previousSecretHash: row.previousSecretHash,
     previousSecretUntil: row.previousSecretUntil,
+    defaultMaxTokens: row.defaultMaxTokens,
+    capMode: row.capMode,
   };
 }
 
@@ -48,7 +51,22 @@ export async function insertKeyRecord(db: D1Database, record: KeyRecord): Promis
 
 /** The policy columns an admin may change. */
 export type KeyChanges = Partial<
-  Pick<KeyRecord, "name" | "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "metadata" | "limits" | "budgetId">
+  Pick<
+    KeyRecord,
+    | "name"
+    | "models"
+    | "monthlyTokenQuota"
+    | "spendCapMicros"
+    | "rpm"
+    | "tpm"
+    | "expiresAt"
+    | "metadata"
+    | "limits"
+    | "budgetId"
+    | "perUserLimits"
+    | "defaultMaxTokens"
+    | "capMode"
+  >
 >;
 
 /**

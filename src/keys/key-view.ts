@@ -37,6 +37,11 @@ export function keyView(record: KeyRecord, usage?: KeyUsage | null) {
     /** Every window limit, the month shorthands included (src/policy/windows.ts: calendar UTC windows). */
     limits: keyLimits(record).map(limitView),
     budget_id: record.budgetId ?? null,
+    /** Window limits per end user within the key (README, "Per-user limits"). */
+    per_user_limits: (record.perUserLimits ?? []).map(limitView),
+    /** Output bound for requests that set none (null: the model's maximum, lowered to fit the caps). */
+    default_max_tokens: record.defaultMaxTokens ?? null,
+    cap_mode: record.capMode ?? "exact",
     expires_at: iso(record.expiresAt),
     metadata: record.metadata,
     created_at: iso(record.createdAt),

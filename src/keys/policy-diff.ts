@@ -9,6 +9,8 @@ export interface PolicyEvent {
   requestId: string;
   action: string;
   change: PolicyChange | null;
+  /** The control-plane entry of the same change: the key's entry names it (`ref_seq`), and it is never appended twice. */
+  cpSeq?: number;
 }
 
 /**
@@ -26,6 +28,10 @@ const FIELDS: Array<[string, (r: KeyRecord) => unknown]> = [
   ["metadata", (r) => r.metadata],
   ["limits", (r) => r.limits ?? []],
   ["budget_id", (r) => r.budgetId ?? null],
+  ["per_user_limits", (r) => r.perUserLimits ?? []],
+  ["default_max_tokens", (r) => r.defaultMaxTokens ?? null],
+  // "exact" is the default: a new key shows cap_mode only when it is soft.
+  ["cap_mode", (r) => (r.capMode === "soft" ? "soft" : r.capMode === undefined ? null : "exact")],
   ["revoked_at", (r) => r.revokedAt],
   ["last4", (r) => r.last4],
   ["previous_secret_until", (r) => r.previousSecretUntil ?? null],

@@ -32,6 +32,12 @@ const policyFields = {
   /** The full set of window limits; a `month` entry's tokens / usd are the two shorthands above. */
   limits: limitsInput,
   budget_id: z.string().regex(BUDGET_ID, "must be a budget id (bud_…)").nullable(),
+  /** Window limits per end user within the key (README, "Per-user limits"). */
+  per_user_limits: limitsInput,
+  /** The output bound for requests that set none (still lowered to fit the key's caps); null: the model's maximum. */
+  default_max_tokens: z.number().int().min(1).max(1_000_000).nullable(),
+  /** "exact": every request reserves a bounded worst case; "soft": nothing injected, admitted while spent < cap (README, "Output bounds"). */
+  cap_mode: z.enum(["exact", "soft"]),
 };
 
 const name = z.string().trim().min(1).max(128);
@@ -47,6 +53,9 @@ const createKeyObject = z.strictObject({
   metadata: policyFields.metadata.optional(),
   limits: policyFields.limits.optional(),
   budget_id: policyFields.budget_id.optional(),
+  per_user_limits: policyFields.per_user_limits.optional(),
+  default_max_tokens: policyFields.default_max_tokens.optional(),
+  cap_mode: policyFields.cap_mode.optional(),
 });
 
 /** `limits` with a month tokens / usd entry and the matching shorthand in one request would say the same thing twice. */
@@ -69,3 +78,27 @@ export const patchKeySchema = createKeyObject
 
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
 export type PatchKeyInput = z.infer<typeof patchKeySchema>;
+
+/**
+ * Soft cap mode needs no per-request worst case, so it cannot go with a limit that does: a TPM
+ * limit, a shared budget, or a sub-month token / dollar window. Checked on the key as it would be
+ * after the write (create, or PATCH merged onto the current record); null when allowed.
+ */
+export function capModeConflict(record: {
+  capMode?: string | undefined;
+  tpm: number | null;
+  budgetId?: string | null | undefined;
+  limits?: { tokens?: number | null; usdMicros?: number | null }[] | undefined;
+  perUserLimits?: { tokens?: number | null; usdMicros?: number | null }[] | undefined;
+}): string | null {
+  if (record.capMode !== "soft") return null;
+  if (record.tpm !== null) return "cap_mode 'soft' cannot be combined with tpm (a TPM limit needs each request's bounded worst case)";
+  if (record.budgetId != null) return "cap_mode 'soft' cannot be combined with budget_id (a shared budget is exact across its keys)";
+  if ((record.limits ?? []).some((l) => l.tokens != null || l.usdMicros != null)) {
+    return "cap_mode 'soft' applies to the monthly spend cap and token quota only; hourly, daily and weekly token / usd limits stay exact";
+  }
+  if ((record.perUserLimits ?? []).some((l) => l.tokens != null || l.usdMicros != null)) {
+    return "cap_mode 'soft' cannot be combined with per_user_limits of tokens / usd (they are exact)";
+  }
+  return null;
+}

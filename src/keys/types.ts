@@ -25,12 +25,34 @@ export interface KeyRecord {
   limits?: WindowLimit[];
   /** The shared budget this key also draws on (a BudgetGuard), or null. */
   budgetId?: string | null;
+  /** Window limits each end user (AdmitRequest.user; none counts as one user) has within the key. Absent in older records. */
+  perUserLimits?: WindowLimit[];
   /** After a rotation: the replaced secret's hash, accepted until `previousSecretUntil` (unix ms), then 401 key_rotated. */
   previousSecretHash?: string | null;
   previousSecretUntil?: number | null;
+  /** Output bound for a request that sets none (admin-set; lowered to fit the caps); null/absent: the model's maximum. */
+  defaultMaxTokens?: number | null;
+  /** "exact" (absent: the default) reserves a bounded worst case; "soft" injects nothing and admits while spent < cap (README). */
+  capMode?: CapMode;
 }
 
-export type Policy = Pick<KeyRecord, "models" | "monthlyTokenQuota" | "spendCapMicros" | "rpm" | "tpm" | "expiresAt" | "revokedAt" | "limits" | "budgetId">;
+export type CapMode = "exact" | "soft";
+
+export type Policy = Pick<
+  KeyRecord,
+  | "models"
+  | "monthlyTokenQuota"
+  | "spendCapMicros"
+  | "rpm"
+  | "tpm"
+  | "expiresAt"
+  | "revokedAt"
+  | "limits"
+  | "budgetId"
+  | "defaultMaxTokens"
+  | "capMode"
+  | "perUserLimits"
+>;
 
 export type DenialCode =
   | "invalid_api_key"
@@ -45,8 +67,8 @@ export type DenialCode =
   | "invalid_request";
 
 /** The agent API a request came through, as reserved and audited. */
-export type Endpoint = "chat" | "messages" | "count_tokens" | "responses" | "embeddings";
-export const ENDPOINTS: readonly Endpoint[] = ["chat", "messages", "count_tokens", "responses", "embeddings"];
+export type Endpoint = "chat" | "messages" | "count_tokens" | "responses" | "embeddings" | "generate_content";
+export const ENDPOINTS: readonly Endpoint[] = ["chat", "messages", "count_tokens", "responses", "embeddings", "generate_content"];
 
 /** What the Worker sends to `KeyGuard.admit()` — one RPC per request. */
 export interface AdmitRequest {
@@ -69,10 +91,16 @@ export interface AdmitRequest {
   extraOutputTokens?: number;
   /** A forwarded field whose cost cannot be bounded: refused when the key has a cap of that kind. */
   unbounded?: { param: string; kind: "tokens" | "dollars"; message: string } | null;
-  /** Cap injected upstream when the client sent none and the policy needs a bounded worst case. */
-  defaultMaxTokens: number;
+  /** The model's maximum output tokens (src/pricing/max-output.ts), null when unknown: the default output bound. */
+  modelMaxTokens: number | null;
+  /** The provider refuses a request without an output bound (Anthropic's max_tokens): one is always injected. */
+  maxTokensRequired?: boolean;
   price: ModelPrice | null;
   stream: boolean;
+  /** The end-user id (bounded by src/proxy/attribution.ts): audited, rolled up, and the subject of per-user limits. */
+  user?: string;
+  /** `x-keyforge-tags` (validated): audited and rolled up; never part of policy matching. */
+  tags?: string[];
 }
 
 export interface RateLimitInfo {
@@ -85,7 +113,12 @@ export interface RateLimitInfo {
 }
 
 export type AdmitResult =
-  | { ok: true; injectMaxTokens: number | null; rate: RateLimitInfo }
+  | {
+      ok: true;
+      /** The output bound the gateway adds to the upstream request (the client sent none), or null: sent as x-keyforge-max-tokens and audited. */
+      injectMaxTokens: number | null;
+      rate: RateLimitInfo;
+    }
   | {
       ok: false;
       code: DenialCode;

@@ -1,4 +1,5 @@
 import type { GatewayCall } from "../proxy/gateway-call";
+import { openAiUser } from "../proxy/attribution";
 import { boundRequest } from "../proxy/estimate";
 import { unboundedField } from "../proxy/unbounded-fields";
 import type { ResolvedModel } from "../providers/registry";
@@ -21,6 +22,7 @@ export function chatCall(request: ChatCompletionRequest, route: ResolvedModel): 
     extraOutputTokens: bound.extraOutputTokens,
     unbounded: unboundedField(request),
     includeUsage: request.stream_options?.include_usage === true,
+    user: openAiUser(request),
     build: (ctx) => route.adapter.buildRequest(request, ctx),
     parse: (json, ctx) => route.adapter.parseResponse(json, ctx),
     translator: (ctx) => route.adapter.createStreamTranslator(ctx),

@@ -2,15 +2,17 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import type { Endpoint } from "../keys/types";
-import { costMicros, formatUsd } from "../pricing/price";
+import { costMicros, formatUsd, usdNumber } from "../pricing/price";
 import type { ResolvedModel } from "../providers/registry";
 import { type AdapterContext, type StreamTranslator, type UpstreamFailure, type UpstreamRequest, type Usage, ZERO_USAGE } from "../providers/types";
 import { type AgentKey, noteUnknownKey } from "./agent-auth";
+import { boundUser, parseTags, TAGS_HEADER } from "./attribution";
 import { estimatedUsage } from "./estimate";
 import { rateLimitHeaders } from "./rate-headers";
 import type { KeySet } from "./key-source";
 import { callWithRotation } from "./rotation";
 import { translateStream } from "./stream-response";
+import { costComment, costingTranslator, type UsageShape, withUsageCost } from "./usage-cost";
 import type { UnboundedField } from "./unbounded-fields";
 import { readCapped } from "./upstream-body";
 import { streamIdleTimeoutMs, upstreamTimeoutMs } from "./upstream-call";
@@ -47,8 +49,8 @@ export interface GatewayCall {
   translator(ctx: AdapterContext): StreamTranslator;
   /** Upstream error → failure kind; default `route.adapter.classifyError`. */
   classifyError?(status: number, headers: Headers, body: string): UpstreamFailure;
-  /** Output cap injected when the client set none and the key's policy is bounded (default 4096). */
-  defaultMaxTokens?: number;
+  /** Where the final usage travels in this call's stream, for its `cost` (src/proxy/usage-cost.ts); default "chat". */
+  usageShape?: UsageShape;
   /** `ctx.includeUsage` for the adapters (chat's `stream_options.include_usage`); default false. */
   includeUsage?: boolean;
   /**
@@ -60,10 +62,20 @@ export interface GatewayCall {
   unbounded?: UnboundedField | null;
   /** Narrows the provider's key pool for this call (stored state lives in one scope: home-scope.ts). */
   pickKeys?: (keys: KeySet) => KeySet;
+  /** The end-user id the request names (OpenAI `user`, Anthropic `metadata.user_id`), as sent: bounded here (attribution.ts). */
+  user?: unknown;
 }
 
-/** Output-token cap injected upstream when the client sent none and the key's policy is bounded. */
-export const DEFAULT_MAX_TOKENS = 4096;
+/** The output bound the gateway added to a request that set none (issue 18). */
+export const MAX_TOKENS_HEADER = "x-keyforge-max-tokens";
+
+/** A parsed (translated) answer with `cost` in its usage object, when it has one. */
+function bodyWithCost(body: unknown, usd: number): object {
+  const usage = (body as { usage?: unknown } | null)?.usage;
+  if (usage === null || typeof usage !== "object" || Array.isArray(usage)) return body as object;
+  return { ...(body as object), usage: { ...usage, cost: usd } };
+}
+
 /** A buffered answer larger than this is refused rather than held in the isolate's memory. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
@@ -90,6 +102,9 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
   const requestId = c.get("requestId");
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const guard = c.env.KEY_GUARD.getByName(key.id);
+  // Attribution: audited and rolled up by the KeyGuard; never part of policy matching.
+  const tags = parseTags(c.req.header(TAGS_HEADER));
+  const user = await boundUser(call.user);
 
   const admission = await guard.admit({
     keyId: key.id,
@@ -104,9 +119,13 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
     ...(call.choices === undefined ? {} : { choices: call.choices }),
     ...(call.extraOutputTokens === undefined ? {} : { extraOutputTokens: call.extraOutputTokens }),
     unbounded: call.unbounded ?? null,
-    defaultMaxTokens: call.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+    // The default output bound is the model's maximum (src/policy/admission.ts); Anthropic needs one sent.
+    modelMaxTokens: route.maxOutputTokens,
+    maxTokensRequired: route.adapter.kind === "anthropic",
     price: route.price,
     stream,
+    ...(user === null ? {} : { user }),
+    ...(tags.length === 0 ? {} : { tags }),
   });
   const rateHeaders = rateLimitHeaders(admission.rate);
   noteUnknownKey(key.id, admission);
@@ -118,9 +137,11 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
     });
   }
 
+  // One pricing for the charge, usage.cost and the cost header / comment: they always agree.
+  const priced = (usage: Usage) => (route.price ? costMicros(route.price, usage) : 0);
   const settle = (status: number, usage: Usage | null, outputBytes = 0) => {
     const metered = usage ?? estimatedUsage(promptTokens, outputBytes);
-    const cost = route.price ? costMicros(route.price, metered) : 0;
+    const cost = priced(metered);
     waitUntil(
       guard.settle({
         requestId,
@@ -134,6 +155,8 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
     return cost;
   };
 
+  // A bound the gateway added to the request is never silent: the agent sees it (and the audit entry holds it).
+  const boundHeader: Record<string, string> = admission.injectMaxTokens === null ? {} : { [MAX_TOKENS_HEADER]: String(admission.injectMaxTokens) };
   const abort = new AbortController();
   const timeoutMs = upstreamTimeoutMs(c.env);
   try {
@@ -158,22 +181,28 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
     );
     if (stream) {
       if (!attempt.response.body) throw new GatewayError("upstream_error", "The provider sent an empty stream.");
-      const { body, done } = translateStream(attempt.response.body, call.translator(attempt.ctx), abort, {
+      const translator = costingTranslator(call.translator(attempt.ctx), call.usageShape ?? "chat", priced);
+      const { body, done } = translateStream(attempt.response.body, translator, abort, {
         idleTimeoutMs: streamIdleTimeoutMs(c.env),
         clientGone: c.req.raw.signal,
+        trailer: (usage, outputBytes) => costComment(priced(usage ?? estimatedUsage(promptTokens, outputBytes))),
       });
       waitUntil(done.then((outcome) => settle(outcome.status, outcome.usage, outcome.outputBytes)));
       return new Response(body, {
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...rateHeaders },
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...rateHeaders, ...boundHeader },
       });
     }
     const answer = await bufferedText(attempt.response, timeoutMs);
     const result = call.parse(answer.json, attempt.ctx);
     // The answer's size matters only when the provider reported no usage: don't serialise it for nothing.
     const cost = settle(200, result.usage ?? estimatedUsage(promptTokens, call.rawBody ? answer.text.length : JSON.stringify(result.body).length));
-    const headers = { ...rateHeaders, "x-keyforge-cost-usd": formatUsd(cost) };
-    if (call.rawBody) return new Response(answer.text, { status: 200, headers: { "content-type": "application/json", ...headers } });
-    return c.json(result.body as object, 200, headers);
+    const headers = { ...rateHeaders, ...boundHeader, "x-keyforge-cost-usd": formatUsd(cost) };
+    if (call.rawBody) {
+      // The provider's bytes with only `usage.cost` spliced in (src/proxy/usage-cost.ts).
+      const text = withUsageCost(answer.text, ["usage"], usdNumber(cost)) ?? answer.text;
+      return new Response(text, { status: 200, headers: { "content-type": "application/json", ...headers } });
+    }
+    return c.json(bodyWithCost(result.body, usdNumber(cost)), 200, headers);
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError("upstream_error", "The provider call failed.", { cause: err });
     Object.assign(error.headers, rateHeaders);

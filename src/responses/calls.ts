@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors";
+import { openAiUser } from "../proxy/attribution";
 import type { GatewayCall } from "../proxy/gateway-call";
 import { pinToHomeScope } from "../proxy/home-scope";
 import type { ResolvedModel } from "../providers/registry";
@@ -29,7 +30,7 @@ export function responsesCall(request: ResponsesRequest, route: ResolvedModel): 
 }
 
 function bounds(request: ResponsesRequest, route: ResolvedModel) {
-  return { promptTokens: estimateResponsesPromptTokens(request, route.model), maxTokens: request.max_output_tokens ?? null };
+  return { promptTokens: estimateResponsesPromptTokens(request, route.model), maxTokens: request.max_output_tokens ?? null, user: openAiUser(request) };
 }
 
 function nativeCall(request: ResponsesRequest, route: ResolvedModel): GatewayCall {
@@ -40,6 +41,7 @@ function nativeCall(request: ResponsesRequest, route: ResolvedModel): GatewayCal
     endpoint: "responses",
     route,
     stream: request.stream === true,
+    usageShape: "responses",
     ...bounds(request, route),
     unbounded: unboundedResponsesField(request, stateParam),
     ...(stateful ? { pickKeys: pinToHomeScope(route.provider) } : {}),
@@ -63,6 +65,7 @@ function translatedCall(request: ResponsesRequest, route: ResolvedModel): Gatewa
     endpoint: "responses",
     route,
     stream: request.stream === true,
+    usageShape: "responses",
     ...bounds(request, route),
     unbounded: unboundedResponsesField(request, null),
     // The chat adapters then emit the usage chunk the terminal event needs.

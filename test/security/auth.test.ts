@@ -136,7 +136,12 @@ describe("agent auth on every /v1 route", () => {
     }
     console.log(`[auth] agent: ${routes.length} routes × ${cases.length} credentials = ${routes.length * cases.length} cases`);
     for (const key of [live, revoked, expired]) {
-      expect((await sqlRows<{ n: number }>(key.id, "select count(*) as n from audit_entries"))[0]!.n, key.name as string).toBe(0);
+      // No refusal is audited as a request. A refused request that loaded the key copied its policy
+      // history (key.create, then a revoke made before); an expired key's log then gets key.expire.
+      const rows = await sqlRows<{ entry: string }>(key.id, "select entry from audit_entries");
+      const kinds = rows.map((r) => (JSON.parse(r.entry) as { action?: string }).action ?? "request");
+      const history = key === expired ? ["key.create", "key.expire"] : key === revoked ? ["key.create", "key.revoke"] : ["key.create"];
+      expect(kinds, key.name as string).toEqual(history);
     }
   });
 

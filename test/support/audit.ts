@@ -80,14 +80,39 @@ export function tamper(id: string, query: string, ...bindings: unknown[]): Promi
   });
 }
 
-/** Waits until `n` entries are stored (settles arrive through waitUntil, after the response). */
+/**
+ * A key's log opens with its policy history, copied from the control-plane log at its first use
+ * (key.create, then any change made before it; durable-objects/key-guard-history.ts), and later
+ * admin entries (patch, revoke, rotate, expire) sit between requests. These pick out the entries of
+ * agent requests (no `kind`), so a test about requests does not depend on how the key was set up.
+ */
+const IS_REQUEST = "json_extract(entry, '$.kind') is null";
+
+/** Raw rows of the key's request entries, in seq order (for tests that read the DO's table). */
+export const REQUEST_ROWS = `select seq, entry from audit_entries where ${IS_REQUEST} order by seq`;
+
+export const isRequestEntry = (e: ListedEntry): boolean => e.kind === undefined;
+
+/** The request entries of the key's log, as the admin API lists them. */
+export async function requestEntries(id: string): Promise<ListedEntry[]> {
+  return (await allEntries(id)).filter(isRequestEntry);
+}
+
+/** How many entries come before the first request's: the key's copied policy history. */
+export async function historyLength(id: string): Promise<number> {
+  const [row] = await sqlRows<{ seq: number | null }>(id, `select min(seq) as seq from audit_entries where ${IS_REQUEST}`);
+  if (row?.seq == null) throw new Error("historyLength: the key has no request entry yet");
+  return row.seq - 1;
+}
+
+/** Waits until `n` request entries are stored (settles arrive through waitUntil, after the response). */
 export async function waitForEntries(id: string, n: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const [row] = await sqlRows<{ n: number }>(id, "select count(*) as n from audit_entries");
+    const [row] = await sqlRows<{ n: number }>(id, `select count(*) as n from audit_entries where ${IS_REQUEST}`);
     if (row!.n >= n) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`fewer than ${n} audit entries were written`);
+  throw new Error(`fewer than ${n} request entries were written`);
 }
 
 export function holdSealer(id: string, paused: boolean): Promise<void> {

@@ -12,6 +12,7 @@ import {
   virtualKeySchema,
 } from "./schemas";
 import { budgetsApi, type WindowLimitInput } from "./budgets-api";
+import { controlPlaneApi } from "./control-plane-api";
 import { webhooksApi } from "./webhooks-api";
 
 /** The admin API, one function per route (design.md, "Admin API"). */
@@ -35,6 +36,8 @@ export interface UsageQuery {
   from: string;
   to: string;
   granularity: "hour" | "day";
+  /** model (default): per key and model; tag / user: per x-keyforge-tags tag or end-user id. */
+  group_by?: "model" | "tag" | "user";
 }
 
 const seg = encodeURIComponent;
@@ -60,6 +63,7 @@ export function adminApi(client: ApiClient) {
     usage: (query: UsageQuery) => {
       const params = new URLSearchParams({ from: query.from, to: query.to, granularity: query.granularity });
       if (query.key_id) params.set("key_id", query.key_id);
+      if (query.group_by && query.group_by !== "model") params.set("group_by", query.group_by);
       return client.request(usageResponseSchema, "GET", `/admin/v1/usage?${params.toString()}`);
     },
 
@@ -72,6 +76,7 @@ export function adminApi(client: ApiClient) {
     shareReport: (keyId: string, range: { from_seq?: number; to_seq?: number }) =>
       client.request(reportLinkSchema, "POST", `/admin/v1/keys/${seg(keyId)}/audit/reports`, range),
 
+    ...controlPlaneApi(client),
     ...webhooksApi(client),
     ...budgetsApi(client),
   };

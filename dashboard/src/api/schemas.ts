@@ -63,7 +63,10 @@ export const providerSchema = z.object({
 export const usageRowSchema = z.object({
   time: z.string(),
   key_id: z.string(),
-  model: z.string(),
+  // One of the three, by the query's group_by (tag / user null: requests without one).
+  model: z.optional(z.string()),
+  tag: z.optional(z.nullable(z.string())),
+  user: z.optional(z.nullable(z.string())),
   requests: z.number(),
   prompt_tokens: z.number(),
   completion_tokens: z.number(),
@@ -92,16 +95,20 @@ export const auditEntrySchema = z.object({
   endpoint: z.optional(z.string()),
   /** Coalesced denials: how many requests the entry stands for (absent: one). */
   count: z.optional(z.number()),
+  /** The output bound the gateway added (x-keyforge-max-tokens), when it added one. */
+  injected_max_tokens: z.optional(z.number()),
   /** "admin": a policy change (key log) or an admin action (control-plane log). */
   kind: z.optional(z.string()),
   actor: z.optional(z.string()),
   action: z.optional(z.string()),
   target: z.optional(z.string()),
   change: z.optional(z.nullable(z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })))),
+  /** A `failed` admin entry: the seq of the entry whose request then failed. */
+  ref_seq: z.optional(z.number()),
   hash: z.string(),
 });
 
-export const auditPageSchema = z.object({ data: z.array(auditEntrySchema), head: z.unknown() });
+export const auditPageSchema = z.object({ data: z.array(auditEntrySchema), head: z.unknown(), has_more: z.optional(z.boolean()) });
 
 export const verifyResultSchema = z.object({
   valid: z.boolean(),

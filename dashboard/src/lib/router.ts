@@ -1,5 +1,5 @@
 /**
- * Hash routes (`#/keys`, `#/usage?key=…`, `#/audit/<key id>`): they work on any static host
+ * Hash routes (`#/keys`, `#/usage?key=…`, `#/audit/<key id>`, `#/history/<key id>`): they work on any static host
  * without server rewrites. Hashes that do not start with `#/` (the skip link) are not routes.
  */
 
@@ -8,6 +8,9 @@ export type Route =
   | { page: "provider-keys" }
   | { page: "webhooks" }
   | { page: "budgets" }
+  | { page: "control-plane" }
+  | { page: "admin-tokens" }
+  | { page: "history"; keyId: string }
   | { page: "usage"; keyId: string | null }
   | { page: "audit"; keyId: string | null };
 
@@ -28,6 +31,12 @@ export function parseRoute(hash: string): Route | null {
       return { page: "webhooks" };
     case "budgets":
       return { page: "budgets" };
+    case "control-plane":
+      return { page: "control-plane" };
+    case "admin-tokens":
+      return { page: "admin-tokens" };
+    case "history":
+      return parts[1] ? { page: "history", keyId: parts[1] } : DEFAULT_ROUTE;
     case "usage":
       return { page: "usage", keyId: params.get("key") };
     case "audit":
@@ -43,7 +52,11 @@ export function routeHref(route: Route): string {
     case "provider-keys":
     case "webhooks":
     case "budgets":
+    case "control-plane":
+    case "admin-tokens":
       return `#/${route.page}`;
+    case "history":
+      return `#/history/${encodeURIComponent(route.keyId)}`;
     case "usage":
       return route.keyId ? `#/usage?key=${encodeURIComponent(route.keyId)}` : "#/usage";
     case "audit":

@@ -2,12 +2,12 @@ import { isNotFound } from "../api/client";
 import type { AuditEntry, VirtualKey } from "../api/schemas";
 import { button, h, render } from "../lib/dom";
 import { navigate } from "../lib/router";
-import { openDialog } from "../ui/dialog";
-import { inputField, selectField } from "../ui/fields";
+import { selectField } from "../ui/fields";
 import { pageHeader } from "../ui/page-header";
 import { empty, errorBox, loading } from "../ui/states";
 import { auditTable, headText, reportView, verifyView } from "./audit-view";
 import type { Page, PageContext } from "./page";
+import { openShareDialog } from "./share-report";
 
 /** A key's tamper-evident audit chain: entries (paged), verification, shareable public report. */
 
@@ -68,42 +68,13 @@ export function auditPage({ api, route }: PageContext): Page {
 
   const share = () => {
     if (!keyId) return;
-    const from = inputField({ label: "From seq (optional)", name: "from_seq", type: "number", min: 1, step: "1", inputmode: "numeric" });
-    const to = inputField({
-      label: "To seq (optional)",
-      name: "to_seq",
-      type: "number",
-      min: 1,
-      step: "1",
-      inputmode: "numeric",
-      hint: "Empty = the whole chain so far.",
+    openShareDialog((range) => {
+      render(reportBox, loading("Creating the report…"));
+      api.shareReport(keyId, range).then(
+        (link) => render(reportBox, reportView(link)),
+        (error: unknown) => render(reportBox, isNotFound(error) ? unavailable(error) : errorBox(error, "Could not create the report")),
+      );
     });
-    openDialog(
-      {
-        title: "Share a public report",
-        testId: "share-form",
-        description: "The report holds the chosen entries with proofs and a signed checkpoint. Anyone with the link can read and verify them.",
-      },
-      (handle) => {
-        const form = h(
-          "form",
-          {},
-          h("div", { class: "field-grid" }, from.wrap, to.wrap),
-          h("div", { class: "dialog-actions" }, button("Cancel", handle.close), h("button", { class: "primary", attrs: { type: "submit" } }, "Create report")),
-        );
-        form.addEventListener("submit", (event) => {
-          event.preventDefault();
-          const range = { ...(from.input.value ? { from_seq: Number(from.input.value) } : {}), ...(to.input.value ? { to_seq: Number(to.input.value) } : {}) };
-          handle.close();
-          render(reportBox, loading("Creating the report…"));
-          api.shareReport(keyId, range).then(
-            (link) => render(reportBox, reportView(link)),
-            (error: unknown) => render(reportBox, isNotFound(error) ? unavailable(error) : errorBox(error, "Could not create the report")),
-          );
-        });
-        return [form];
-      },
-    );
   };
 
   picker.select.addEventListener("change", () => navigate({ page: "audit", keyId: picker.select.value || null }));

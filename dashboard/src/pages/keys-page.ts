@@ -139,7 +139,7 @@ export function keysPage({ api }: PageContext): Page {
       "Virtual keys",
       "Each agent gets its own revocable vk_ key. Usage and limits are this calendar month's (UTC).",
       button("Refresh", () => void load(true)),
-      button("Create key", create, { class: "primary", attrs: { "data-testid": "create-key" } }),
+      button("Create key", create, { class: "primary", attrs: { "data-testid": "create-key", "data-write": true } }),
     ),
     h("div", { class: "toolbar", attrs: { role: "search" } }, search.wrap, statusFilter.wrap),
     content,

@@ -86,10 +86,19 @@ function row(key: VirtualKey, actions: RowActions): HTMLTableRowElement {
       h(
         "div",
         { class: "row-actions" },
-        key.status === "revoked" ? null : button("Edit", () => actions.edit(key), { attrs: { "aria-label": `Edit policy of ${key.name}` } }),
+        key.status === "revoked"
+          ? null
+          : button("Edit", () => actions.edit(key), { attrs: { "aria-label": `Edit policy of ${key.name}`, "data-write": true } }),
         h("a", { class: "button-link", attrs: { href: routeHref({ page: "usage", keyId: key.id }), "aria-label": `Usage of ${key.name}` } }, "Usage"),
         h("a", { class: "button-link", attrs: { href: routeHref({ page: "audit", keyId: key.id }), "aria-label": `Audit log of ${key.name}` } }, "Audit"),
-        key.status === "revoked" ? null : button("Revoke", () => actions.revoke(key), { class: "danger", attrs: { "aria-label": `Revoke ${key.name}` } }),
+        h(
+          "a",
+          { class: "button-link", attrs: { href: routeHref({ page: "history", keyId: key.id }), "aria-label": `Policy history of ${key.name}` } },
+          "History",
+        ),
+        key.status === "revoked"
+          ? null
+          : button("Revoke", () => actions.revoke(key), { class: "danger", attrs: { "aria-label": `Revoke ${key.name}`, "data-write": true } }),
       ),
     ),
   );

@@ -98,7 +98,7 @@ export function providerKeysPage({ api }: PageContext): Page {
       "Provider keys",
       "Real provider keys, encrypted in the vault and pooled per provider. On a 429 the gateway moves to the next healthy key; the limited key cools down.",
       button("Refresh", () => void Promise.all([loadKeys(), loadProviders()])),
-      button("Add provider key", addKey, { class: "primary", attrs: { "data-testid": "add-provider-key" } }),
+      button("Add provider key", addKey, { class: "primary", attrs: { "data-testid": "add-provider-key", "data-write": true } }),
     ),
     keysBox,
     h(
@@ -106,7 +106,12 @@ export function providerKeysPage({ api }: PageContext): Page {
       { class: "muted note" },
       "A disabled key stays out of rotation until you enable it; the gateway disables a key itself when its provider answers 401/403. Rate-limited keys cool down (with their whole scope) and come back by themselves.",
     ),
-    h("div", { class: "section-header" }, h("h2", {}, "Providers"), button("Add custom provider", addProvider, { attrs: { "data-testid": "add-provider" } })),
+    h(
+      "div",
+      { class: "section-header" },
+      h("h2", {}, "Providers"),
+      button("Add custom provider", addProvider, { attrs: { "data-testid": "add-provider", "data-write": true } }),
+    ),
     providersBox,
   );
   return {

@@ -52,9 +52,9 @@ function row(key: ProviderKey, actions: ProviderKeyActions): HTMLTableRowElement
         "div",
         { class: "row-actions" },
         key.status === "disabled"
-          ? button("Enable", () => actions.setEnabled(key, true), { class: "primary", attrs: { "aria-label": `Enable ${label}` } })
-          : button("Disable", () => actions.setEnabled(key, false), { attrs: { "aria-label": `Disable ${label}` } }),
-        isEnv ? null : button("Delete", () => actions.remove(key), { class: "danger", attrs: { "aria-label": `Delete ${label}` } }),
+          ? button("Enable", () => actions.setEnabled(key, true), { class: "primary", attrs: { "aria-label": `Enable ${label}`, "data-write": true } })
+          : button("Disable", () => actions.setEnabled(key, false), { attrs: { "aria-label": `Disable ${label}`, "data-write": true } }),
+        isEnv ? null : button("Delete", () => actions.remove(key), { class: "danger", attrs: { "aria-label": `Delete ${label}`, "data-write": true } }),
       ),
     ),
   );

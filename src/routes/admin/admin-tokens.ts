@@ -14,6 +14,7 @@ import {
   ROOT_ACTOR,
   type AdminTokenRow,
 } from "../../admin/admin-tokens";
+import { SYSTEM_ACTOR } from "../../../durable-objects/key-guard-history";
 import type { AppEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { readBody } from "../../lib/request-body";
@@ -30,7 +31,8 @@ export const createAdminTokenInput = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, "1 to 64 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
-    .refine((n) => n.toLowerCase() !== ROOT_ACTOR, `'${ROOT_ACTOR}' is the name of ADMIN_TOKEN`),
+    .refine((n) => n.toLowerCase() !== ROOT_ACTOR, `'${ROOT_ACTOR}' is the name of ADMIN_TOKEN`)
+    .refine((n) => n.toLowerCase() !== SYSTEM_ACTOR, `'${SYSTEM_ACTOR}' is the actor of entries no admin made (a key's expiry)`),
   role: z.enum(ADMIN_ROLES as [string, ...string[]]),
 });
 

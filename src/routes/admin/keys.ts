@@ -7,7 +7,7 @@ import { policyDiff, type PolicyEvent } from "../../keys/policy-diff";
 import { recordChange, recordsOwnEntry } from "../../middleware/control-plane";
 import { rotateKeyInput } from "../../keys/rotation";
 import { keyView } from "../../keys/key-view";
-import { createKeySchema, patchKeySchema, type PatchKeyInput } from "../../keys/policy-input";
+import { capModeConflict, createKeySchema, patchKeySchema, type PatchKeyInput } from "../../keys/policy-input";
 import { hashKeySecret } from "../../keys/secret-hash";
 import { checksumOf, generateToken, isKeyId, randomBase62, TOKEN_PREFIX } from "../../keys/token";
 import type { KeyRecord, KeyUsage } from "../../keys/types";
@@ -44,12 +44,15 @@ function policyChanges(input: PatchKeyInput): KeyChanges {
     changes.spendCapMicros = month?.usdMicros ?? null;
   }
   if (input.budget_id !== undefined) changes.budgetId = input.budget_id;
+  if (input.per_user_limits !== undefined) changes.perUserLimits = input.per_user_limits;
   if (input.monthly_token_quota !== undefined) changes.monthlyTokenQuota = input.monthly_token_quota;
   if (input.spend_cap_usd !== undefined) changes.spendCapMicros = input.spend_cap_usd === null ? null : usdToMicros(input.spend_cap_usd);
   if (input.rpm !== undefined) changes.rpm = input.rpm;
   if (input.tpm !== undefined) changes.tpm = input.tpm;
   if (input.expires_at !== undefined) changes.expiresAt = input.expires_at;
   if (input.metadata !== undefined) changes.metadata = input.metadata;
+  if (input.default_max_tokens !== undefined) changes.defaultMaxTokens = input.default_max_tokens;
+  if (input.cap_mode !== undefined) changes.capMode = input.cap_mode;
   return changes;
 }
 
@@ -97,12 +100,13 @@ const push = (env: Env, record: KeyRecord, event?: PolicyEvent) =>
 
 /**
  * The control-plane entry of a key change, written before the change is applied (D1 write); the
- * same change goes to the key's own log with the push (`event`), when the key has a KeyGuard.
+ * same change goes to the key's own log with the push (`event`), when the key has a KeyGuard, else
+ * the KeyGuard copies it from the control-plane log at the key's first use (key-guard-history.ts).
  */
 async function recordKeyChange(c: Context<AppEnv>, action: string, before: KeyRecord | null, after: KeyRecord): Promise<PolicyEvent> {
   const change = policyDiff(before, after);
-  await recordChange(c, { action, target: `key:${after.id}`, change });
-  return { actor: c.get("actor").name, requestId: c.get("requestId"), action, change };
+  const cpSeq = await recordChange(c, { action, target: `key:${after.id}`, change });
+  return { actor: c.get("actor").name, requestId: c.get("requestId"), action, change, cpSeq };
 }
 
 /** Reads the key for a change; an If-Match that names another version fails here, before any entry. */
@@ -110,6 +114,12 @@ async function current(env: Env, id: string, expected: number | null): Promise<K
   const record = await findKey(env, id);
   if (expected !== null && record.version !== expected) await swapFailed(env, id, expected);
   return record;
+}
+
+/** The key as it would be after the write may not combine soft caps with exact-only limits (capModeConflict). */
+function checkCapMode(record: KeyRecord): void {
+  const conflict = capModeConflict(record);
+  if (conflict) throw new GatewayError("invalid_request", `${conflict}.`, { param: "cap_mode" });
 }
 
 /** A key may join only a budget that exists. */
@@ -145,6 +155,7 @@ keysRoutes.post("/", recordsOwnEntry, async (c) => {
     budgetId: null,
     ...policyChanges(input),
   };
+  checkCapMode(record);
   await recordKeyChange(c, "key.create", null, record);
   await insertKeyRecord(c.env.DB, record);
   forgetUnknownKey(id);
@@ -177,6 +188,7 @@ keysRoutes.patch("/:id", recordsOwnEntry, async (c) => {
   await checkBudget(c.env, input.budget_id);
   const before = await current(c.env, id, expected);
   const changes = policyChanges(input);
+  checkCapMode({ ...before, ...changes });
   const event = await recordKeyChange(c, "key.patch", before, { ...before, ...changes });
   const record = (await updateKeyRecord(c.env.DB, id, changes, expected, Date.now())) ?? (await swapFailed(c.env, id, expected));
   return c.json(keyView(record, await push(c.env, record, event)), 200, etag(record));

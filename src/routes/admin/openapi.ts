@@ -9,6 +9,7 @@ import { auditExportQuery } from "./audit-export";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../messages/schema";
 import { chatCompletionRequestSchema } from "../../openai/schema";
 import { embeddingsRequestSchema } from "../../embeddings/schema";
+import { batchEmbedContentsSchema, countTokensSchema as geminiCountTokensSchema, embedContentSchema, generateContentSchema } from "../../gemini-api/schema";
 import { responsesRequestSchema } from "../../responses/schema";
 import { createBudgetSchema, patchBudgetSchema } from "./budgets";
 import { priceInput } from "./prices";
@@ -33,6 +34,30 @@ const body = (s: z.ZodType) => ({ required: true, content: { "application/json":
 const adminError = (description: string) => json(ref("AdminError"), description);
 const agentError = (description: string) => json(ref("AgentError"), description);
 const anthropicError = (description: string) => json(ref("AnthropicError"), description);
+const geminiError = (description: string) => json(ref("GeminiError"), description);
+/** Gemini's API (src/routes/gemini.ts), also served under /v1/models/{model}:{method}: x-goog-api-key or ?key=. */
+const geminiOp = (summary: string, request: z.ZodType, ok: string, query: Json[] = []) => ({
+  post: {
+    summary,
+    tags: ["agent"],
+    security: [{ geminiApiKey: [] }, { geminiQueryKey: [] }],
+    parameters: [idParam("model"), ...query],
+    requestBody: body(request),
+    responses: {
+      "200": { description: ok },
+      "400": geminiError("INVALID_ARGUMENT"),
+      "401": geminiError("UNAUTHENTICATED"),
+      "402": geminiError("RESOURCE_EXHAUSTED (spend cap or token quota; not retryable until the period resets)"),
+      "403": geminiError("PERMISSION_DENIED (model not allowed)"),
+      "404": geminiError("NOT_FOUND"),
+      "405": geminiError("UNIMPLEMENTED (not POST)"),
+      "429": geminiError("RESOURCE_EXHAUSTED (Retry-After and RetryInfo.retryDelay set)"),
+      "502": geminiError("INTERNAL"),
+      "503": geminiError("UNAVAILABLE (provider overloaded)"),
+      "504": geminiError("DEADLINE_EXCEEDED"),
+    },
+  },
+});
 const idParam = (name = "id") => ({ name, in: "path", required: true, schema: { type: "string" } });
 /** Optimistic concurrency on a key (src/routes/admin/keys.ts). */
 const ifMatch = {
@@ -95,6 +120,15 @@ const paths: Json = {
       "Change a budget's name or limits (limits: the full set); effective on the next request",
       { "200": json(ref("BudgetDetail")), "404": adminError("No such budget"), "409": adminError("If-Match names an older version (conflict)") },
       { parameters: [idParam(), ifMatch], requestBody: body(patchBudgetSchema) },
+    ),
+    delete: admin(
+      "Delete a budget that no key draws on (409 while member keys remain: detach them first)",
+      {
+        "200": json({ type: "object", properties: { id: { type: "string" }, object: { const: "budget" }, deleted: { const: true } } }),
+        "404": adminError("No such budget"),
+        "409": adminError("The budget still has member keys"),
+      },
+      { parameters: [idParam()] },
     ),
   },
   "/admin/v1/keys/{id}/revoke": {
@@ -190,7 +224,11 @@ const paths: Json = {
     ),
   },
   "/admin/v1/usage": {
-    get: admin("Hourly or daily usage per key and model (charts)", { "200": json({ type: "object" }) }, { parameters: queryParams(usageQuery) }),
+    get: admin(
+      "Hourly or daily usage per key and model (group_by=model, the default), per tag (x-keyforge-tags) or per end-user id (group_by=tag|user; null: requests without one)",
+      { "200": json(usageList()), "400": adminError("Bad query (e.g. model with group_by=tag|user)") },
+      { parameters: queryParams(usageQuery) },
+    ),
   },
   "/admin/v1/prices": {
     get: admin("Bundled and admin-set model prices (USD per 1M tokens)", { "200": json({ type: "object" }) }),
@@ -362,6 +400,28 @@ const paths: Json = {
       responses: { "200": json({ type: "object", properties: { input_tokens: { type: "integer" } } }), "401": anthropicError("authentication_error") },
     },
   },
+  "/v1beta/models/{model}:generateContent": geminiOp(
+    "Gemini generateContent: Gemini models forwarded natively (body and thought signatures untouched), other models translated",
+    generateContentSchema,
+    "GenerateContentResponse",
+  ),
+  "/v1beta/models/{model}:streamGenerateContent": geminiOp(
+    "Gemini streamGenerateContent (alt=sse required): relayed frame by frame for Gemini models, translated for others",
+    generateContentSchema,
+    "text/event-stream of GenerateContentResponse chunks",
+    [{ name: "alt", in: "query", required: true, schema: { const: "sse" } }],
+  ),
+  "/v1beta/models/{model}:countTokens": geminiOp(
+    "Gemini countTokens: Gemini's count for Gemini models (not charged), an upper-bound estimate otherwise (x-keyforge-token-count: estimate)",
+    geminiCountTokensSchema,
+    "{totalTokens}",
+  ),
+  "/v1beta/models/{model}:embedContent": geminiOp(
+    "Gemini embedContent: Gemini natively, OpenAI-compatible models through their embeddings API",
+    embedContentSchema,
+    "{embedding}",
+  ),
+  "/v1beta/models/{model}:batchEmbedContents": geminiOp("Gemini batchEmbedContents (at most 100 requests)", batchEmbedContentsSchema, "{embeddings}"),
   "/reports/{id}.json": {
     get: {
       summary: "A public audit report (no auth)",
@@ -392,6 +452,37 @@ const windowLimitView = {
     requests: { type: ["integer", "null"] },
   },
 };
+
+/** A function (hoisted): the paths table above is built before this module's later constants. */
+function usageList() {
+  return {
+    type: "object",
+    properties: {
+      object: { const: "list" },
+      granularity: { enum: ["hour", "day"] },
+      group_by: { enum: ["model", "tag", "user"] },
+      from: { type: "string", format: "date-time" },
+      to: { type: "string", format: "date-time" },
+      data: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            time: { type: "string", format: "date-time" },
+            key_id: { type: "string" },
+            model: { type: "string", description: "group_by=model" },
+            tag: { type: ["string", "null"], description: "group_by=tag; null: untagged requests" },
+            user: { type: ["string", "null"], description: "group_by=user; null: requests without an end-user id" },
+            requests: { type: "integer" },
+            prompt_tokens: { type: "integer" },
+            completion_tokens: { type: "integer" },
+            cost_usd: { type: "number" },
+          },
+        },
+      },
+    },
+  } as const;
+}
 
 const budgetView = {
   type: "object",
@@ -436,6 +527,16 @@ const keyView = {
     tpm: { type: ["integer", "null"] },
     limits: { type: "array", items: windowLimitView, description: "Calendar UTC windows; the month entry is the two shorthands" },
     budget_id: { type: ["string", "null"] },
+    per_user_limits: {
+      type: "array",
+      items: windowLimitView,
+      description: "Windows each end user (the request's user / metadata.user_id; none = one anonymous user) has within the key",
+    },
+    default_max_tokens: {
+      type: ["integer", "null"],
+      description: "Output bound for requests that set none (lowered to fit the caps; sent as x-keyforge-max-tokens); null: the model's maximum",
+    },
+    cap_mode: { enum: ["exact", "soft"], description: "exact: bounded worst case reserved per request; soft: nothing injected, admitted while spent < cap" },
     expires_at: { type: ["string", "null"] },
     metadata: { type: "object" },
     created_at: { type: "string" },
@@ -458,6 +559,8 @@ const document = {
       adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" },
       virtualKey: { type: "http", scheme: "bearer", description: "a vk_ virtual key" },
       anthropicApiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "a vk_ virtual key (Anthropic clients, /v1/messages)" },
+      geminiApiKey: { type: "apiKey", in: "header", name: "x-goog-api-key", description: "a vk_ virtual key (Gemini clients, /v1beta)" },
+      geminiQueryKey: { type: "apiKey", in: "query", name: "key", description: "a vk_ virtual key in the URL (prefer the header: URLs are logged by proxies)" },
     },
     schemas: {
       VirtualKey: keyView,
@@ -523,6 +626,20 @@ const document = {
       AdminError: {
         type: "object",
         properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" }, request_id: { type: "string" } } } },
+      },
+      GeminiError: {
+        type: "object",
+        properties: {
+          error: {
+            type: "object",
+            properties: {
+              code: { type: "integer" },
+              message: { type: "string" },
+              status: { type: "string" },
+              details: { type: "array", items: { type: "object" } },
+            },
+          },
+        },
       },
       AnthropicError: {
         type: "object",

@@ -52,7 +52,15 @@ messagesRoute.post("/", async (c) => {
   const route = await resolveModel(c.env, request.model, waitUntilOf(c));
   const stream = request.stream === true;
   // max_tokens is required and bounds thinking too: the output side of the reservation is exact.
-  const base = { endpoint: "messages" as const, route, stream, maxTokens: request.max_tokens };
+  // Claude Code names its user in `metadata.user_id`: attribution (src/proxy/attribution.ts).
+  const base = {
+    endpoint: "messages" as const,
+    route,
+    stream,
+    maxTokens: request.max_tokens,
+    user: request.metadata?.user_id,
+    usageShape: "messages" as const,
+  };
 
   if (isClaude(route)) {
     const call: GatewayCall = {
