@@ -175,3 +175,66 @@ export function meteringChecks(byEndpoint: Record<string, { sent: number; metere
     met: m.sent > 0 && m.metered >= m.sent,
   }));
 }
+
+/** A key in a shared budget against the same key without one (chat), per mode and concurrency. */
+export interface BudgetRow {
+  mode: Mode;
+  concurrency: number;
+  /** The budget member − bare, ms (as `overBare*` of the plain key in the ratios). */
+  overBareP50: number;
+  overBareP99: number;
+  overBareTtftP50: number | null;
+  /** The budget member − the plain key, ms: pooled percentiles, and paired (median of per-round differences). */
+  overKeyP50: number;
+  overKeyP99: number;
+  overKeyTtftP50: number | null;
+  pairedOverKeyP50: number | undefined;
+  pairedOverKeyTtftP50: number | undefined;
+  /** Budget member req/s ÷ plain key req/s. */
+  rpsOverKey: number;
+  /** KeyForge's CPU per request with the plain key and with the budget member, µs. */
+  keyCpuUsPerRequest: number | null;
+  budgetCpuUsPerRequest: number | null;
+}
+
+export function budgetRows(results: CaseResult[], rows: CaseRow[], modes: Mode[], concurrencies: number[]): BudgetRow[] {
+  const out: BudgetRow[] = [];
+  const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : round(a - b));
+  for (const mode of modes) {
+    for (const c of concurrencies) {
+      const member = row(rows, "chat", "keyforge-budget", mode, c);
+      const key = row(rows, "chat", "keyforge", mode, c);
+      const bare = row(rows, "chat", "bare", mode, c);
+      if (!member || !key || !bare) continue;
+      const streamed = mode === "streamed";
+      out.push({
+        mode,
+        concurrency: c,
+        overBareP50: round(member.p50 - bare.p50),
+        overBareP99: round(member.p99 - bare.p99),
+        overBareTtftP50: diff(member.ttftP50, bare.ttftP50),
+        overKeyP50: round(member.p50 - key.p50),
+        overKeyP99: round(member.p99 - key.p99),
+        overKeyTtftP50: diff(member.ttftP50, key.ttftP50),
+        pairedOverKeyP50: pairedP50(results, "chat", "keyforge-budget", "keyforge", mode, c),
+        pairedOverKeyTtftP50: streamed ? pairedP50(results, "chat", "keyforge-budget", "keyforge", mode, c, true) : undefined,
+        rpsOverKey: round(member.rps / key.rps),
+        keyCpuUsPerRequest: key.cpuUsPerRequest,
+        budgetCpuUsPerRequest: member.cpuUsPerRequest,
+      });
+    }
+  }
+  return out;
+}
+
+/** The budget case's metering as targets: every request it sent was charged on its key and on its budget. */
+export function budgetMeteringChecks(m: { sent: number; key: number; budget: number }): Check[] {
+  const check = (name: string, charged: number): Check => ({
+    name,
+    value: round(m.sent === 0 ? NaN : charged / m.sent),
+    target: "≥ 1 ×",
+    unit: "×",
+    met: m.sent > 0 && charged >= m.sent,
+  });
+  return [check("chat, key in a budget: charged on the key / sent", m.key), check("chat, key in a budget: charged on the budget / sent", m.budget)];
+}

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { caseRows, checks, meteringChecks, ratios } from "./analysis";
+import { budgetMeteringChecks, budgetRows, caseRows, checks, meteringChecks, ratios } from "./analysis";
 import { measureCeiling, PROBE_SCRIPT } from "./ceiling";
 import { closePools, haltLoad } from "./load";
 import { runMatrix, type CaseResult, type Mode } from "./matrix";
@@ -15,10 +15,10 @@ import type { Endpoint } from "./workload";
 
 /**
  * `npm run bench`: mock upstream, bare forwarder, KeyForge and Portkey on loopback; the case matrix
- * (chat: direct / bare / keyforge / portkey × c=1, c=32 × buffered, streamed; /v1/messages and
- * /v1/responses: direct / bare / keyforge × c=1 × buffered, streamed), the per-key DO ceiling, and
- * gateway memory; then bench/RESULTS.md and bench/results.json. Everything started is stopped at the
- * end, on failure and on Ctrl-C.
+ * (chat: direct / bare / keyforge / keyforge-budget / portkey × c=1, c=32 × buffered, streamed;
+ * /v1/messages and /v1/responses: direct / bare / keyforge × c=1 × buffered, streamed), the
+ * per-key DO ceiling, and gateway memory; then bench/RESULTS.md and bench/results.json. Everything
+ * started is stopped at the end, on failure and on Ctrl-C.
  *   --quick   ~1 minute (2 short rounds)
  *   --memory  also 100k requests through the bare forwarder and through KeyForge (RSS growth, ~14 min)
  *   --disk    keep KeyForge's SQLite files on disk instead of tmpfs (adds this machine's fsync latency
@@ -30,7 +30,12 @@ const PROFILES = {
   quick: { rounds: 2, sliceMs: 1_200, warmupMs: 200, ceilingMs: 1_000 },
 };
 const UPSTREAM = { latencyMs: 20, gapMs: 2, chunks: 9 };
-const ORDER: TargetName[] = ["direct", "bare", "keyforge", "portkey"];
+/**
+ * `keyforge-budget` (chat only: issue 16) is the bench key's twin in a shared budget: one extra
+ * Durable Object call in admit (on the request's path) and one in settle. c=1 shows its latency;
+ * c=32 its cost in throughput, where every request also queues on the budget's single object.
+ */
+const ORDER: TargetName[] = ["direct", "bare", "keyforge", "keyforge-budget", "portkey"];
 const MODES: Mode[] = ["buffered", "streamed"];
 const CONCURRENCIES = [1, 32];
 /**
@@ -87,8 +92,9 @@ function printSlice(r: CaseResult, round: number): void {
 
 /** Cores used by everything except the bench's own processes, averaged over a window. */
 function backgroundMeter(stack: Stack): () => number {
+  // A Set: the budget case shares KeyForge's pid.
   const ours = () =>
-    [stack.upstreamPid, ...Object.values(stack.pids)].reduce((sum, pid) => sum + cpuMsOf(pid), 0) +
+    [...new Set([stack.upstreamPid, ...Object.values(stack.pids)])].reduce((sum, pid) => sum + cpuMsOf(pid), 0) +
     (process.cpuUsage().user + process.cpuUsage().system) / 1000;
   const busy0 = machineBusyMs();
   const ours0 = ours();
@@ -109,7 +115,11 @@ async function meteringCheck(stack: Stack, results: CaseResult[]): Promise<Meta[
   const metered = all.reduce((n, e) => n + e.metered, 0);
   const detail = Object.entries(byEndpoint).map(([endpoint, e]) => `${endpoint} ${e.metered}/${e.sent}`);
   console.log(`bench: KeyGuards metered ${metered} of ${sent} KeyForge requests (${detail.join(", ")})`);
-  return { sent, metered, byEndpoint };
+  // The budget member: every request charged on its own KeyGuard and on the budget's BudgetGuard.
+  const budgetSent = results.filter((r) => r.target === "keyforge-budget").reduce((n, r) => n + r.requests + r.warmupRequests, 0);
+  const budget = { sent: budgetSent, ...(await stack.budgetMetering()) };
+  console.log(`bench: key in a shared budget: ${budget.key} of ${budget.sent} charged on the key, ${budget.budget} on the budget`);
+  return { sent, metered, byEndpoint, budget };
 }
 
 async function run(): Promise<void> {
@@ -167,6 +177,7 @@ async function run(): Promise<void> {
       MODES,
       CONCURRENCIES,
     ),
+    budget: budgetRows(results, rows, MODES, CONCURRENCIES),
     checks: [
       ...checks(
         results,
@@ -177,6 +188,7 @@ async function run(): Promise<void> {
         32,
       ),
       ...meteringChecks(metering.byEndpoint ?? {}),
+      ...(metering.budget ? budgetMeteringChecks(metering.budget) : []),
     ],
     ceiling,
     memory: { processes, growth: growth ?? previous?.growth ?? null, ...(previous ? { growthFrom: previous.from } : {}) },

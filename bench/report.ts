@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { CaseRow, Check, Ratio } from "./analysis";
+import type { BudgetRow, CaseRow, Check, Ratio } from "./analysis";
 import type { CeilingResult } from "./ceiling";
 import type { GrowthResult, ProcessMemory } from "./memory";
 
@@ -20,7 +20,13 @@ export interface Meta {
   /** Average cores kept busy by processes other than the bench during the matrix. */
   backgroundCores: number;
   /** KeyForge requests sent in the matrix vs requests its KeyGuards charged (settle ran for each), in all and per endpoint. */
-  metering: { sent: number; metered: number; byEndpoint?: Record<string, { sent: number; metered: number }> };
+  metering: {
+    sent: number;
+    metered: number;
+    byEndpoint?: Record<string, { sent: number; metered: number }>;
+    /** The budget case (chat): requests sent, charged on the member key, charged on the budget. */
+    budget?: { sent: number; key: number; budget: number };
+  };
   durationS: number;
 }
 
@@ -28,6 +34,8 @@ export interface Results {
   meta: Meta;
   cases: CaseRow[];
   ratios: Ratio[];
+  /** A key in a shared budget vs the same key without one. */
+  budget?: BudgetRow[];
   checks: Check[];
   ceiling: CeilingResult | null;
   memory: { processes: Record<string, ProcessMemory>; growth: GrowthResult[] | null; growthFrom?: string };
@@ -74,7 +82,7 @@ function caseTable(cases: CaseRow[]): string {
       r.endpoint,
       r.mode,
       String(r.concurrency),
-      r.target === "keyforge" ? "**keyforge**" : r.target,
+      r.target.startsWith("keyforge") ? `**${r.target}**` : r.target,
       String(r.requests),
       f(r.rps),
       f(r.p50),
@@ -122,6 +130,48 @@ function memorySection(memory: Results["memory"]): string {
   return lines.join("\n");
 }
 
+function budgetSection(rows: BudgetRow[] | undefined): string {
+  if (!rows || rows.length === 0) return "## Shared budget: the extra call\n\nNot measured in this run.";
+  const paired = (v: number | undefined) => (v === undefined ? "–" : String(v));
+  return [
+    "## Shared budget: the extra call",
+    "",
+    "Chat through KeyForge with a key that belongs to a shared budget (`keyforge-budget`: every window limited, none reachable) " +
+      "against the plain bench key (`keyforge`: the same key limits, no budget). *over key* = budget member − plain key; *paired* = median of per-round differences.",
+    "",
+    table(
+      [
+        "mode",
+        "c",
+        "over bare p50 ms",
+        "over bare p99 ms",
+        "TTFT over bare p50 ms",
+        "over key p50 ms",
+        "over key p50, paired",
+        "over key p99 ms",
+        "TTFT over key p50 ms",
+        "TTFT over key, paired",
+        "req/s member ÷ key",
+        "CPU µs/req key → member",
+      ],
+      rows.map((b) => [
+        b.mode,
+        String(b.concurrency),
+        f(b.overBareP50),
+        f(b.overBareP99),
+        f(b.overBareTtftP50),
+        f(b.overKeyP50),
+        paired(b.pairedOverKeyP50),
+        f(b.overKeyP99),
+        f(b.overKeyTtftP50),
+        paired(b.pairedOverKeyTtftP50),
+        f(b.rpsOverKey),
+        `${f(b.keyCpuUsPerRequest)} → ${f(b.budgetCpuUsPerRequest)}`,
+      ]),
+    ),
+  ].join("\n");
+}
+
 function ceilingSection(c: CeilingResult | null): string {
   if (!c) return "## Per-key Durable Object ceiling\n\nNot measured in this run.";
   return [
@@ -157,7 +207,10 @@ function caveats(m: Meta): string[] {
 
 function meteringLine(m: Meta["metering"]): string {
   const parts = Object.entries(m.byEndpoint ?? {}).map(([endpoint, e]) => `${endpoint} ${e.metered}/${e.sent}`);
-  return `Metering check: the KeyGuards charged ${m.metered} of the ${m.sent} requests sent through KeyForge in the matrix${parts.length ? ` (${parts.join(", ")})` : ""}.`;
+  const budget = m.budget
+    ? ` Key in a shared budget (chat): ${m.budget.key} of ${m.budget.sent} charged on the key, ${m.budget.budget} of ${m.budget.sent} on the budget (its \`month\` window in GET /admin/v1/budgets/:id).`
+    : "";
+  return `Metering check: the KeyGuards charged ${m.metered} of the ${m.sent} requests sent through KeyForge in the matrix${parts.length ? ` (${parts.join(", ")})` : ""}.${budget}`;
 }
 
 function upstreamLine(u: Meta["upstream"]): string {
@@ -215,6 +268,8 @@ export function renderMarkdown(r: Results): string {
         f(x.overBareTtftP99),
       ]),
     ),
+    "",
+    budgetSection(r.budget),
     "",
     "## Targets",
     "",

@@ -11,7 +11,8 @@ import { type Endpoint, ENDPOINT_PATHS } from "./workload";
  * endpoint and the pids whose memory we sample. Everything registers its own cleanup.
  */
 
-export type TargetName = "direct" | "bare" | "keyforge" | "portkey";
+/** `keyforge-budget`: KeyForge with a key that belongs to a shared budget (chat only). */
+export type TargetName = "direct" | "bare" | "keyforge" | "keyforge-budget" | "portkey";
 
 /** One endpoint's targets. Portkey only for chat: it is the comparison the hot-path targets use. */
 export interface Suite {
@@ -34,6 +35,8 @@ export interface Stack {
   createKey(name: string): Promise<string>;
   /** Requests the KeyGuard of the endpoint's bench key has charged (settled) so far. */
   meteredRequests(endpoint: Endpoint): Promise<number>;
+  /** Requests charged so far by the budget member key's KeyGuard, and by the budget's BudgetGuard. */
+  budgetMetering(): Promise<{ key: number; budget: number }>;
 }
 
 export interface StackOptions {
@@ -72,15 +75,45 @@ async function startPortkey(upstreamUrl: string): Promise<{ target: Target; pid:
 
 const adminHeaders = { ...json, authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` };
 
-async function createKey(keyforgeUrl: string, name: string): Promise<{ id: string; key: string }> {
+async function createKey(keyforgeUrl: string, name: string, budgetId?: string): Promise<{ id: string; key: string }> {
   const res = await fetch(`${keyforgeUrl}/admin/v1/keys`, {
     method: "POST",
     headers: adminHeaders,
-    // Every limit is set, so every admission check runs; none is close to being reached.
-    body: JSON.stringify({ name, rpm: 10_000_000, tpm: 1_000_000_000_000, monthly_token_quota: 1e15, spend_cap_usd: 1e9 }),
+    // Every limit is set, so every admission check runs; none is close to being reached. The budget
+    // member gets the very same limits, so the only difference between the two keys is the budget.
+    body: JSON.stringify({
+      name,
+      rpm: 10_000_000,
+      tpm: 1_000_000_000_000,
+      monthly_token_quota: 1e15,
+      spend_cap_usd: 1e9,
+      ...(budgetId === undefined ? {} : { budget_id: budgetId }),
+    }),
   });
   if (res.status !== 201) throw new Error(`creating a virtual key: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; key: string };
+}
+
+/**
+ * A shared budget with every window and every dimension limited (the most work its BudgetGuard can
+ * do per reservation), none of them reachable in a bench run.
+ */
+async function createBudget(keyforgeUrl: string): Promise<string> {
+  const limits = ["1h", "1d", "7d", "month"].map((window) => ({ window, usd: 1e9, tokens: 1e15, requests: 1e12 }));
+  const res = await fetch(`${keyforgeUrl}/admin/v1/budgets`, { method: "POST", headers: adminHeaders, body: JSON.stringify({ name: "bench", limits }) });
+  if (res.status !== 201) throw new Error(`creating a shared budget: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/**
+ * Requests the budget has charged, from its `month` window (calendar UTC windows: the shorter ones
+ * may roll over during a run; a run across midnight at the end of a month would undercount).
+ */
+async function budgetRequests(keyforgeUrl: string, id: string): Promise<number> {
+  const res = await fetch(`${keyforgeUrl}/admin/v1/budgets/${id}`, { headers: adminHeaders });
+  if (!res.ok) throw new Error(`reading budget usage: HTTP ${res.status}`);
+  const { usage } = (await res.json()) as { usage: Array<{ window: string; requests: number }> };
+  return usage.find((w) => w.window === "month")?.requests ?? 0;
 }
 
 async function meteredRequests(keyforgeUrl: string, id: string): Promise<number> {
@@ -107,6 +140,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     messages: await createKey(keyforge.url, "bench-messages"),
     responses: await createKey(keyforge.url, "bench-responses"),
   };
+  const budgetId = await createBudget(keyforge.url);
+  const member = await createKey(keyforge.url, "bench-budget-member", budgetId);
   const openAi = (endpoint: Endpoint, origin: string, name: TargetName, token: string): Target => ({
     name,
     endpoint,
@@ -127,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     direct: openAi("chat", upstreamUrl, "direct", UPSTREAM_KEY),
     bare: openAi("chat", bare.url, "bare", UPSTREAM_KEY),
     keyforge: openAi("chat", keyforge.url, "keyforge", keys.chat.key),
+    "keyforge-budget": openAi("chat", keyforge.url, "keyforge-budget", member.key),
     portkey: portkey.target,
   };
   return {
@@ -136,7 +172,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     keyforge,
     createKey: async (name) => (await createKey(keyforge.url, name)).key,
     meteredRequests: (endpoint) => meteredRequests(keyforge.url, keys[endpoint].id),
-    pids: { bare: bare.pid, keyforge: keyforge.pid, portkey: portkey.pid },
+    budgetMetering: async () => ({ key: await meteredRequests(keyforge.url, member.id), budget: await budgetRequests(keyforge.url, budgetId) }),
+    // The budget case runs in KeyForge's process: its CPU is read from the same pid.
+    pids: { bare: bare.pid, keyforge: keyforge.pid, "keyforge-budget": keyforge.pid, portkey: portkey.pid },
     targets: chat,
     suites: [
       { endpoint: "chat", targets: chat },
