@@ -114,6 +114,16 @@ describe.skipIf(process.env.KEYFORGE_E2E === "off")("control plane and admin tok
     await auditorPage.getByRole("link", { name: "Admin tokens" }).click();
     await auditorPage.getByTestId("admin-token-row").first().waitFor(WAIT);
     expect(await auditorPage.getByTestId("create-admin-token").isVisible()).toBe(false);
+    // The budgets and webhooks pages render their write buttons too, hidden for an auditor.
+    for (const [link, testId] of [
+      ["Budgets", "create-budget"],
+      ["Webhooks", "add-webhook"],
+    ] as const) {
+      await auditorPage.getByRole("link", { name: link }).click();
+      await auditorPage.getByRole("heading", { name: link }).waitFor(WAIT);
+      expect(await auditorPage.getByTestId(testId).count()).toBe(1);
+      expect(await auditorPage.getByTestId(testId).isVisible()).toBe(false);
+    }
     await auditorPage.close();
 
     await row.getByRole("button", { name: "Revoke admin token e2e-auditor" }).click();

@@ -94,7 +94,7 @@ export function budgetsPage({ api }: PageContext): Page {
                     "",
                     button("Details", () => showDetail(b)),
                     " ",
-                    button("Edit", () => openForm(b)),
+                    button("Edit", () => openForm(b), { attrs: { "data-write": true } }),
                   ),
                 ),
               ),
@@ -178,7 +178,7 @@ export function budgetsPage({ api }: PageContext): Page {
       "Budgets",
       "Shared budgets cap a team of keys together, exactly, per hour, day, ISO week or month (calendar UTC windows).",
       button("Refresh", () => void load()),
-      button("New budget", () => openForm(), { class: "primary", attrs: { "data-testid": "create-budget" } }),
+      button("New budget", () => openForm(), { class: "primary", attrs: { "data-testid": "create-budget", "data-write": true } }),
     ),
     box,
   );

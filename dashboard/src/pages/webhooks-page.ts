@@ -98,7 +98,7 @@ export function webhooksPage({ api }: PageContext): Page {
       "Webhooks",
       "Signed alerts (Standard Webhooks) when a key nears its limits, is revoked or expires, a provider key cools down or is disabled, or an audit check fails.",
       button("Refresh", () => void load()),
-      button("Add webhook", add, { class: "primary", attrs: { "data-testid": "add-webhook" } }),
+      button("Add webhook", add, { class: "primary", attrs: { "data-testid": "add-webhook", "data-write": true } }),
     ),
     box,
   );

@@ -28,9 +28,9 @@ function row(hook: Webhook, actions: WebhookActions): HTMLTableRowElement {
         { class: "row-actions" },
         button("Deliveries", () => actions.showDeliveries(hook), { attrs: { "aria-label": `Deliveries of ${label}` } }),
         hook.enabled
-          ? button("Disable", () => actions.setEnabled(hook, false), { attrs: { "aria-label": `Disable ${label}` } })
-          : button("Enable", () => actions.setEnabled(hook, true), { class: "primary", attrs: { "aria-label": `Enable ${label}` } }),
-        button("Delete", () => actions.remove(hook), { class: "danger", attrs: { "aria-label": `Delete ${label}` } }),
+          ? button("Disable", () => actions.setEnabled(hook, false), { attrs: { "aria-label": `Disable ${label}`, "data-write": true } })
+          : button("Enable", () => actions.setEnabled(hook, true), { class: "primary", attrs: { "aria-label": `Enable ${label}`, "data-write": true } }),
+        button("Delete", () => actions.remove(hook), { class: "danger", attrs: { "aria-label": `Delete ${label}`, "data-write": true } }),
       ),
     ),
   );
