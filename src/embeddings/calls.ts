@@ -1,6 +1,6 @@
 import { GatewayError } from "../errors";
 import { openAiUser } from "../proxy/attribution";
-import type { GatewayCall } from "../proxy/gateway-call";
+import { type GatewayCall, noStream } from "../proxy/gateway-call";
 import type { ResolvedModel } from "../providers/registry";
 import { geminiEmbedRequest, geminiTexts, parseGeminiEmbeddings } from "./gemini";
 import { openAiEmbeddingsUsage, openAiEmbedRequest } from "./openai";
@@ -30,8 +30,6 @@ export function embeddingsCall(request: EmbeddingsRequest, route: ResolvedModel)
     rawBody: !gemini,
     build: (ctx) => (gemini ? geminiEmbedRequest(request, ctx) : openAiEmbedRequest(request, ctx)),
     parse: (json) => (gemini ? parseGeminiEmbeddings(json, request, estimate) : { body: json, usage: openAiEmbeddingsUsage(json, estimate) }),
-    translator: () => {
-      throw new GatewayError("internal_error", "Embeddings are never streamed.");
-    },
+    translator: noStream,
   };
 }

@@ -1,11 +1,11 @@
 import { GatewayError } from "../errors";
 import { openAiEmbedRequest } from "../embeddings/openai";
 import { estimateEmbeddingTokens } from "../embeddings/schema";
-import type { GatewayCall } from "../proxy/gateway-call";
+import { type GatewayCall, noStream, tokenCountCall } from "../proxy/gateway-call";
 import { estimatePromptTokens } from "../proxy/estimate";
 import { unboundedField } from "../proxy/unbounded-fields";
 import type { ResolvedModel } from "../providers/registry";
-import { type StreamTranslator, ZERO_USAGE } from "../providers/types";
+import { ZERO_USAGE } from "../providers/types";
 import { estimateGeminiPromptTokens, outputBound, unboundedGeminiField } from "./bounds";
 import { ChatToGeminiStream, chatToGemini } from "./from-chat";
 import { type ClientBody, NativeGeminiStream, nativeCount, nativeEmbedUsage, nativeRequest, nativeUsage } from "./native";
@@ -20,10 +20,6 @@ import { geminiToChat } from "./to-chat";
  */
 
 export const isGemini = (route: ResolvedModel) => route.adapter.kind === "gemini";
-
-const noStream = (): StreamTranslator => {
-  throw new GatewayError("internal_error", "This method does not stream.");
-};
 
 export function generateCall(client: ClientBody, request: GenerateContentRequest, route: ResolvedModel, model: string, stream: boolean): GatewayCall {
   const { maxTokens, choices } = outputBound(request);
@@ -58,22 +54,8 @@ export function generateCall(client: ClientBody, request: GenerateContentRequest
 }
 
 /** countTokens for a Gemini model: admitted (revocation, allow-list, RPM) and audited, nothing reserved or charged. */
-export function countTokensCall(client: ClientBody, route: ResolvedModel): GatewayCall {
-  return {
-    endpoint: "count_tokens",
-    route,
-    stream: false,
-    promptTokens: 0,
-    maxTokens: 0,
-    build: (ctx) => nativeRequest(client, "countTokens", ctx),
-    parse: (json) => {
-      nativeCount(json);
-      return { body: json, usage: ZERO_USAGE };
-    },
-    rawBody: true,
-    translator: noStream,
-  };
-}
+export const countTokensCall = (client: ClientBody, route: ResolvedModel): GatewayCall =>
+  tokenCountCall(route, (ctx) => nativeRequest(client, "countTokens", ctx), nativeCount);
 
 const textsOf = (requests: EmbedRequest[]): string[] =>
   requests.map((r, i) =>

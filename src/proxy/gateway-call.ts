@@ -210,3 +210,30 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
     throw error;
   }
 }
+
+/**
+ * A provider's own token counter (Anthropic count_tokens, Gemini countTokens) as a GatewayCall:
+ * admitted like a completion (revocation, allow-list, rate limits) and audited, but nothing is
+ * reserved or charged. `check` throws on an answer that is not a count; the body goes back as sent.
+ */
+export function tokenCountCall(route: ResolvedModel, build: GatewayCall["build"], check: (json: unknown) => unknown): GatewayCall {
+  return {
+    endpoint: "count_tokens",
+    route,
+    stream: false,
+    promptTokens: 0,
+    maxTokens: 0,
+    build,
+    parse: (json) => {
+      check(json);
+      return { body: json, usage: ZERO_USAGE };
+    },
+    rawBody: true,
+    translator: noStream,
+  };
+}
+
+/** The translator of a call that never streams (token counts, embeddings). */
+export const noStream = (): StreamTranslator => {
+  throw new GatewayError("internal_error", "This call does not stream.");
+};

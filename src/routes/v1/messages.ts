@@ -11,11 +11,10 @@ import { messagesToChat } from "../../messages/to-chat";
 import { isModelAllowed } from "../../policy/model-glob";
 import { agentKey, noteUnknownKey } from "../../proxy/agent-auth";
 import { estimatePromptTokens } from "../../proxy/estimate";
-import { type GatewayCall, runGatewayCall } from "../../proxy/gateway-call";
+import { type GatewayCall, runGatewayCall, tokenCountCall } from "../../proxy/gateway-call";
 import { rateLimitHeaders } from "../../proxy/rate-headers";
 import { unboundedField } from "../../proxy/unbounded-fields";
 import { resolveModel, type ResolvedModel } from "../../providers/registry";
-import { type StreamTranslator, ZERO_USAGE } from "../../providers/types";
 
 /**
  * Anthropic's Messages API (`/v1/messages`, `/v1/messages/count_tokens`, also as `?beta=true`, the
@@ -40,10 +39,6 @@ async function withRequestId(c: Context<AppEnv>, response: Promise<Response>): P
   res.headers.set("request-id", c.get("requestId"));
   return res;
 }
-
-const noStream = (): StreamTranslator => {
-  throw new GatewayError("internal_error", "This endpoint does not stream.");
-};
 
 messagesRoute.post("/", async (c) => {
   const key = await agentKey(c, { xApiKey: true });
@@ -107,20 +102,11 @@ messagesRoute.post("/count_tokens", async (c) => {
   if (isClaude(route)) {
     return withRequestId(
       c,
-      runGatewayCall(c, key, {
-        endpoint: "count_tokens",
-        route,
-        stream: false,
-        promptTokens: 0,
-        maxTokens: 0,
-        build: (ctx) => nativeRequest(client, "/v1/messages/count_tokens", ctx),
-        parse: (json) => {
-          nativeCount(json);
-          return { body: json, usage: ZERO_USAGE };
-        },
-        rawBody: true,
-        translator: noStream,
-      }),
+      runGatewayCall(
+        c,
+        key,
+        tokenCountCall(route, (ctx) => nativeRequest(client, "/v1/messages/count_tokens", ctx), nativeCount),
+      ),
     );
   }
 
