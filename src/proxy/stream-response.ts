@@ -28,7 +28,6 @@ export interface StreamLimits {
 }
 
 const encoder = new TextEncoder();
-const IDLE = Symbol("idle");
 /**
  * While the upstream is silent, an SSE comment goes to the client this often (SSE clients, the
  * openai SDKs included, ignore comment lines). A write to a closed connection fails, so a client
@@ -54,9 +53,16 @@ export function translateStream(
   let resolveDone!: (outcome: StreamOutcome) => void;
   const done = new Promise<StreamOutcome>((resolve) => (resolveDone = resolve));
   let finished = false;
+  // The idle and keep-alive timer's state (below); declared before `finish`, which clears the timer.
+  let readingSince = -1; // when the pending read began; -1 when none is pending
+  let quietSince = 0; // the pending read's start or the last keep-alive
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  let keepAliveTo: ReadableStreamDefaultController<Uint8Array> | undefined;
   const finish = (status: number) => {
     if (finished) return;
     finished = true;
+    clearTimeout(timer);
     limits.clientGone?.removeEventListener("abort", clientLeft);
     resolveDone({ status, usage: translator.usage(), outputBytes });
   };
@@ -100,23 +106,53 @@ export function translateStream(
   if (limits.clientGone?.aborted) clientLeft();
   else limits.clientGone?.addEventListener("abort", clientLeft, { once: true });
 
-  /** The next upstream chunk, or IDLE when none came within the idle timeout; keep-alives go out meanwhile. */
-  const nextChunk = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), limits.idleTimeoutMs)));
-    const keepAlive = setInterval(() => {
+  /*
+   * The idle timeout and the keep-alives: one timer per stream, not two per chunk. It wakes when the
+   * next keep-alive or the idle deadline of the pending read is due and re-arms itself from there; a
+   * read that begins only moves those instants, so chunks arriving faster than KEEPALIVE_MS cost no
+   * timer at all. Idle: the upstream call is aborted and the pending read cancelled, so the read
+   * ends (done or rejected) and `pull` sees `timedOut`.
+   */
+  const tick = () => {
+    timer = undefined;
+    if (finished || readingSince < 0) return; // the next read re-arms
+    const now = Date.now();
+    if (now - readingSince >= limits.idleTimeoutMs) {
+      timedOut = true;
+      abort.abort();
+      void reader.cancel().catch(() => undefined);
+      return;
+    }
+    if (now - quietSince >= KEEPALIVE_MS) {
+      quietSince = now;
       try {
-        controller.enqueue(KEEPALIVE);
+        keepAliveTo?.enqueue(KEEPALIVE);
       } catch {
         // The body was cancelled meanwhile: cancel() settles.
       }
-    }, KEEPALIVE_MS);
-    try {
-      return await Promise.race([reader.read(), idle]);
-    } finally {
-      clearTimeout(timer);
-      clearInterval(keepAlive);
     }
+    timer = setTimeout(tick, Math.max(1, Math.min(quietSince + KEEPALIVE_MS, readingSince + limits.idleTimeoutMs) - now));
+  };
+  /** The next upstream chunk; while it is awaited the timer above keeps the client's connection alive. */
+  const nextChunk = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    keepAliveTo = controller;
+    readingSince = quietSince = Date.now();
+    timer ??= setTimeout(tick, Math.min(KEEPALIVE_MS, limits.idleTimeoutMs));
+    try {
+      return await reader.read();
+    } finally {
+      readingSince = -1;
+    }
+  };
+  /** The idle timeout fired: the terminal timeout frame, then the call ends as 504. */
+  const timeOut = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    try {
+      send(controller, translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
+      controller.close();
+    } catch {
+      // The body was cancelled meanwhile: it is settled as 504 all the same (the timeout came first).
+    }
+    return stop(504);
   };
 
   const body = new ReadableStream<Uint8Array>({
@@ -129,12 +165,7 @@ export function translateStream(
             controller.close();
             return;
           }
-          if (next === IDLE) {
-            send(controller, translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
-            controller.close();
-            await stop(504);
-            return;
-          }
+          if (timedOut) return await timeOut(controller);
           if (next.done) {
             send(controller, translation.end(), true);
             controller.close();
@@ -149,6 +180,8 @@ export function translateStream(
           if (sent) return;
         }
       } catch {
+        // The idle timeout aborted the read.
+        if (timedOut && !finished) return timeOut(controller);
         // The upstream connection broke: end with an error frame, keep the usage seen so far.
         if (!finished) {
           send(controller, translation.fail());

@@ -137,12 +137,17 @@ function frameWithCost(frame: string, path: readonly string[], usd: number): str
  * (the final usage frame: exactly what settle charges, as both price `translator.usage()`).
  */
 export function costingTranslator(inner: StreamTranslator, shape: UsageShape, costMicros: (usage: Usage) => number): StreamTranslator {
-  const annotate = (frames: string[]) =>
-    frames.map((frame) => {
+  const annotate = (frames: string[]) => {
+    if (frames.length === 0) return frames;
+    // Usage as of the end of this push (the same for each of its frames). None yet: nothing to annotate,
+    // and no frame is scanned (most frames of a chat stream, where usage comes last).
+    const usage = inner.usage();
+    if (!usage) return frames;
+    return frames.map((frame) => {
       const path = usagePath(frame, shape);
-      const usage = path ? inner.usage() : null;
-      return path && usage ? frameWithCost(frame, path, usdNumber(costMicros(usage))) : frame;
+      return path ? frameWithCost(frame, path, usdNumber(costMicros(usage))) : frame;
     });
+  };
   const wrapped: StreamTranslator = {
     push: (event) => annotate(inner.push(event)),
     end: () => annotate(inner.end()),

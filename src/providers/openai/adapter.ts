@@ -38,6 +38,38 @@ export function usageFromOpenAi(usage: CompletionUsage | z.infer<typeof usageSch
 
 const QUOTA_CODES = new Set(["insufficient_quota", "credit_balance_exhausted", "billing_hard_limit_reached"]);
 
+/** True when some occurrence of `key` (a quoted JSON key) is not followed by exactly `:null`. */
+function hasNonNull(data: string, key: string): boolean {
+  for (let at = data.indexOf(key); at >= 0; at = data.indexOf(key, at + key.length)) {
+    if (!data.startsWith(":null", at + key.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a chunk must be parsed: it may carry usage, a finish_reason or an error, or is not an
+ * object. Most chunks are content deltas with `"usage":null` and `"finish_reason":null` (or neither):
+ * those are forwarded unparsed, which is most of the pump's CPU. The test errs towards parsing:
+ * - a real key "usage" / "finish_reason" / "error" is written either literally (then one of the
+ *   occurrences found is it, and a value other than exactly `null` right after the colon, spaces
+ *   included, counts as non-null) or with a `\u` escape (any `\u` parses: no other JSON escape
+ *   spells a letter); a text value containing those words only costs a parse;
+ * - `{`…`}` is required, so `null`, arrays, strings, numbers and most cut-off chunks are parsed (and fail).
+ * Residual: a chunk of the shape `{…}` that is not valid JSON and names none of the three keys is
+ * forwarded as sent, unvalidated — the upstream's own bytes, carrying no usage to lose, which the
+ * client's SSE parser rejects as it would from the provider directly.
+ */
+function mustParse(data: string): boolean {
+  return (
+    data.charCodeAt(0) !== 0x7b ||
+    data.charCodeAt(data.length - 1) !== 0x7d ||
+    data.includes("\\u") ||
+    data.includes('"error"') ||
+    hasNonNull(data, '"usage"') ||
+    hasNonNull(data, '"finish_reason"')
+  );
+}
+
 function streamTranslator(includeUsage: boolean): StreamTranslator {
   let usage: Usage | null = null;
   let complete = false;
@@ -47,11 +79,15 @@ function streamTranslator(includeUsage: boolean): StreamTranslator {
         complete = true;
         return [];
       }
+      // A content delta: nothing in it to meter, check or drop.
+      if (!mustParse(event.data)) return [`data: ${event.data}\n\n`];
       // Parsed to validate it and to find the usage, but forwarded as the upstream's own text.
       // A chunk that is not JSON throws: the stream then ends with an error frame.
       const chunk = JSON.parse(event.data) as { choices?: Array<{ finish_reason?: unknown }>; usage?: unknown; error?: unknown } | null;
-      // An error event from upstream is never forwarded (it may echo request data).
-      if (chunk === null || typeof chunk !== "object" || chunk.error !== undefined) throw new Error("upstream stream error");
+      // An error event from upstream is never forwarded (it may echo request data); nor is what is not a chunk object.
+      if (chunk === null || typeof chunk !== "object" || Array.isArray(chunk) || chunk.error !== undefined) {
+        throw new Error("upstream stream error");
+      }
       if (chunk.choices?.some((c) => c.finish_reason)) complete = true;
       if (chunk.usage) {
         const parsed = usageSchema.safeParse(chunk.usage);
