@@ -16,40 +16,56 @@ const MAX_DEPTH = 32;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Throws `non_canonical` naming the first value (by JSON path) that JCS must not see. */
-export function assertJsonSafe(value: unknown, path = "$", depth = 0): void {
-  const fail = (why: string): never => {
-    throw new AuditError("non_canonical", `${path}: ${why}`);
-  };
-  if (depth > MAX_DEPTH) fail("nested too deeply");
+export function assertJsonSafe(value: unknown): void {
+  check(value, [], 0);
+}
+
+/**
+ * The path is a stack of keys and indices, joined only when a value fails: building it as a string
+ * at every member allocated on every audit entry (≈ 2 KiB per request in the bench's profile,
+ * docs/performance.md "Memory").
+ */
+function fail(path: ReadonlyArray<string | number>, why: string): never {
+  const where = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+  throw new AuditError("non_canonical", `$${where}: ${why}`);
+}
+
+function check(value: unknown, path: Array<string | number>, depth: number): void {
+  if (depth > MAX_DEPTH) fail(path, "nested too deeply");
   if (value === null || typeof value === "boolean") return;
   if (typeof value === "string") {
     // JCS requires well-formed Unicode; a lone surrogate has no UTF-8 encoding.
-    if (LONE_SURROGATE.test(value)) fail("string contains a lone surrogate");
+    if (LONE_SURROGATE.test(value)) fail(path, "string contains a lone surrogate");
     return;
   }
   if (typeof value === "number") {
-    if (!Number.isSafeInteger(value)) fail(`${value} is not a safe integer`);
-    if (Object.is(value, -0)) fail("-0 is not allowed");
+    if (!Number.isSafeInteger(value)) fail(path, `${value} is not a safe integer`);
+    if (Object.is(value, -0)) fail(path, "-0 is not allowed");
     return;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) fail(`array hole at ${i}`);
-      assertJsonSafe(value[i], `${path}[${i}]`, depth + 1);
+      if (!(i in value)) fail(path, `array hole at ${i}`);
+      path.push(i);
+      check(value[i], path, depth + 1);
+      path.pop();
     }
     return;
   }
   if (typeof value === "object") {
     const proto: unknown = Object.getPrototypeOf(value);
     // A Date or a class instance would be serialised through toJSON or lose its type.
-    if (proto !== Object.prototype && proto !== null) fail("not a plain object");
-    for (const [key, member] of Object.entries(value)) {
-      if (LONE_SURROGATE.test(key)) fail("key contains a lone surrogate");
-      assertJsonSafe(member, `${path}.${key}`, depth + 1);
+    if (proto !== Object.prototype && proto !== null) fail(path, "not a plain object");
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (LONE_SURROGATE.test(key)) fail(path, "key contains a lone surrogate");
+      path.push(key);
+      check((value as Record<string, unknown>)[key], path, depth + 1);
+      path.pop();
     }
     return;
   }
-  fail(`${typeof value} is not a JSON value`);
+  fail(path, `${typeof value} is not a JSON value`);
 }
 
 /** Canonical JSON text of a JSON-safe value (see `assertJsonSafe`). */

@@ -44,6 +44,15 @@ describe("canonicalJson", () => {
     expect(() => canonicalJson(value)).toThrow(expect.objectContaining({ code: "non_canonical" }));
   });
 
+  it("names the first offending value by its JSON path", () => {
+    expect(() => canonicalJson({ a: [1, { b: 1.5 }] })).toThrow("$.a[1].b: 1.5 is not a safe integer");
+    expect(() => canonicalJson([0, [null, , 2]])).toThrow("$[1]: array hole at 1"); // eslint-disable-line no-sparse-arrays
+    expect(() => canonicalJson({ ok: 1, d: { e: new Date(0) } })).toThrow("$.d.e: not a plain object");
+    expect(() => canonicalJson(-0)).toThrow("$: -0 is not allowed");
+    // A failed check leaves no state behind: the next value's path starts at the root again.
+    expect(() => canonicalJson({ x: undefined })).toThrow("$.x: undefined is not a JSON value");
+  });
+
   it("accepts every JSON value made of safe integers, strings, booleans and null", () => {
     const json = fc.letrec((tie) => ({
       value: fc.oneof(
