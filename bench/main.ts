@@ -137,6 +137,8 @@ async function run(): Promise<void> {
     onSlice: printSlice,
     ...profile,
   });
+  // The peak while every target ran the same cases; the ceiling phase below loads KeyForge alone.
+  const afterMatrix = sampler.sample();
   const backgroundCores = background();
   const metering = await meteringCheck(stack, results);
   console.log("bench: per-key Durable Object ceiling…");
@@ -191,7 +193,7 @@ async function run(): Promise<void> {
       ...(metering.budget ? budgetMeteringChecks(metering.budget) : []),
     ],
     ceiling,
-    memory: { processes, growth: growth ?? previous?.growth ?? null, ...(previous ? { growthFrom: previous.from } : {}) },
+    memory: { processes, afterMatrix, growth: growth ?? previous?.growth ?? null, ...(previous ? { growthFrom: previous.from } : {}) },
   };
   writeResults(benchDir, out);
   for (const c of out.checks) console.log(`  ${c.met ? "met   " : "MISSED"} ${c.name}: ${c.value} ${c.unit} (target ${c.target})`);

@@ -27,7 +27,8 @@ export class MemorySampler {
     this.timer.unref();
   }
 
-  private sample(): Record<string, ProcessMemory> {
+  /** Start, peak so far and current RSS of each process, without stopping the sampler. */
+  sample(): Record<string, ProcessMemory> {
     const out: Record<string, ProcessMemory> = {};
     for (const [name, pid] of Object.entries(this.pids)) {
       const m = memoryOf(pid);
