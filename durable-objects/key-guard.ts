@@ -171,13 +171,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
         this.recordDenial(record.id, now, req, decision.code);
       }
-      return {
-        ok: false,
-        code: decision.code,
-        message: decision.message,
-        rate: decision.info,
-        ...(decision.retryAfterMs === undefined ? {} : { retryAfterMs: decision.retryAfterMs }),
-      };
+      return refusal(decision, decision.info);
     }
     // Per-user limits within the key: same synchronous step, same worst case (key-guard-users.ts).
     const perUser = record.perUserLimits ?? [];
@@ -186,13 +180,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       bucket === null ? null : perUserDenial(this.store, this.reservations.values(), perUser, bucket, decision.grant.tokens, decision.grant.costMicros, now);
     if (userDenied) {
       this.recordDenial(record.id, now, req, userDenied.code);
-      return {
-        ok: false,
-        code: userDenied.code,
-        message: userDenied.message,
-        rate: decision.info,
-        ...(userDenied.retryAfterMs === undefined ? {} : { retryAfterMs: userDenied.retryAfterMs }),
-      };
+      return refusal(userDenied, decision.info);
     }
     const reservation: Reservation = {
       requestId: req.requestId,
@@ -261,13 +249,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       });
       if (verdict.ok) return null;
       release();
-      return {
-        ok: false,
-        code: verdict.code,
-        message: verdict.message,
-        rate: {},
-        ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
-      };
+      return refusal(verdict, {});
     } catch (error) {
       release();
       // The budget may hold it if only the answer was lost: release there too (best effort; else its TTL charges it).
@@ -637,4 +619,15 @@ function secretDenial(record: KeyRecord, secretHash: string, now: number): { cod
   if (match === "current" || match === "previous") return null;
   if (match === "rotated") return { code: "key_rotated", message: "This API key was rotated and its grace period is over: use the new key." };
   return { code: "invalid_api_key", message: "Invalid API key." };
+}
+
+/** An admit refusal as the Worker receives it. */
+function refusal(denial: { code: DenialCode; message: string; retryAfterMs?: number }, rate: RateLimitInfo): Extract<AdmitResult, { ok: false }> {
+  return {
+    ok: false,
+    code: denial.code,
+    message: denial.message,
+    rate,
+    ...(denial.retryAfterMs === undefined ? {} : { retryAfterMs: denial.retryAfterMs }),
+  };
 }

@@ -5,6 +5,7 @@ import type { Endpoint } from "../keys/types";
 import { costMicros, formatUsd, usdNumber } from "../pricing/price";
 import type { ResolvedModel } from "../providers/registry";
 import { type AdapterContext, type StreamTranslator, type UpstreamFailure, type UpstreamRequest, type Usage, ZERO_USAGE } from "../providers/types";
+import { isModelAllowed } from "../policy/model-glob";
 import { type AgentKey, noteUnknownKey } from "./agent-auth";
 import { boundUser, parseTags, TAGS_HEADER } from "./attribution";
 import { estimatedUsage } from "./estimate";
@@ -237,3 +238,16 @@ export function tokenCountCall(route: ResolvedModel, build: GatewayCall["build"]
 export const noStream = (): StreamTranslator => {
   throw new GatewayError("internal_error", "This call does not stream.");
 };
+
+/**
+ * A gateway-side token estimate (count_tokens / countTokens for a model whose provider has no
+ * counter): the key is checked (revocation, expiry, allow-list) without reserving or auditing
+ * anything, since nothing is sent upstream. Returns the rate-limit headers for the answer.
+ */
+export async function authorizeEstimate(c: Context<AppEnv>, key: AgentKey, route: ResolvedModel, model: string): Promise<Record<string, string>> {
+  const auth = await c.env.KEY_GUARD.getByName(key.id).authorize(key.id, key.secretHash);
+  noteUnknownKey(key.id, auth);
+  if (!auth.ok) throw new GatewayError(auth.code, auth.message);
+  if (!isModelAllowed(auth.models, route.names)) throw new GatewayError("model_not_allowed", `This API key may not use the model '${model}'.`);
+  return rateLimitHeaders(auth.rate);
+}

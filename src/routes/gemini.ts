@@ -6,11 +6,9 @@ import type { ClientBody } from "../gemini-api/native";
 import { batchEmbedContentsSchema, countTokensSchema, embedContentSchema, generateContentSchema } from "../gemini-api/schema";
 import { geminiToChat } from "../gemini-api/to-chat";
 import { parseWith, readJsonText } from "../lib/request-body";
-import { isModelAllowed } from "../policy/model-glob";
-import { agentKey, noteUnknownKey } from "../proxy/agent-auth";
+import { agentKey } from "../proxy/agent-auth";
 import { estimatePromptTokens } from "../proxy/estimate";
-import { runGatewayCall } from "../proxy/gateway-call";
-import { rateLimitHeaders } from "../proxy/rate-headers";
+import { authorizeEstimate, runGatewayCall } from "../proxy/gateway-call";
 import { resolveModel } from "../providers/registry";
 
 /**
@@ -91,9 +89,6 @@ async function countTokens(
   const generate = request.generateContentRequest ?? (request.contents ? { contents: request.contents } : null);
   if (!generate) throw new GatewayError("invalid_request", "Send 'contents' or 'generateContentRequest'.", { param: "contents" });
   const chat = geminiToChat(generate, model, route.provider);
-  const auth = await c.env.KEY_GUARD.getByName(key.id).authorize(key.id, key.secretHash);
-  noteUnknownKey(key.id, auth);
-  if (!auth.ok) throw new GatewayError(auth.code, auth.message);
-  if (!isModelAllowed(auth.models, route.names)) throw new GatewayError("model_not_allowed", `This API key may not use the model '${model}'.`);
-  return c.json({ totalTokens: estimatePromptTokens(chat, route.model) }, 200, { ...rateLimitHeaders(auth.rate), "x-keyforge-token-count": "estimate" });
+  const rateHeaders = await authorizeEstimate(c, key, route, model);
+  return c.json({ totalTokens: estimatePromptTokens(chat, route.model) }, 200, { ...rateHeaders, "x-keyforge-token-count": "estimate" });
 }

@@ -33,6 +33,18 @@ const json = (s: Json, description = "OK") => ({ description, content: { "applic
 const body = (s: z.ZodType) => ({ required: true, content: { "application/json": { schema: schema(s) } } });
 const adminError = (description: string) => json(ref("AdminError"), description);
 const agentError = (description: string) => json(ref("AgentError"), description);
+/** The OpenAI-shaped errors every metered /v1 endpoint can answer; `invalid` describes its 400. */
+const agentCallErrors = (invalid: string) => ({
+  "400": agentError(invalid),
+  "401": agentError("invalid_api_key | key_revoked | key_expired | key_rotated"),
+  "402": agentError("quota_exceeded | spend_cap_exceeded"),
+  "403": agentError("model_not_allowed"),
+  "404": agentError("model_not_found"),
+  "413": agentError("request_too_large"),
+  "429": agentError("rate_limit_exceeded | provider_rate_limited (Retry-After set)"),
+  "502": agentError("upstream_error"),
+  "504": agentError("upstream_timeout"),
+});
 const anthropicError = (description: string) => json(ref("AnthropicError"), description);
 const geminiError = (description: string) => json(ref("GeminiError"), description);
 /** Gemini's API (src/routes/gemini.ts), also served under /v1/models/{model}:{method}: x-goog-api-key or ?key=. */
@@ -312,15 +324,7 @@ const paths: Json = {
       requestBody: body(chatCompletionRequestSchema),
       responses: {
         "200": { description: "chat.completion, or text/event-stream of chat.completion.chunk ending with data: [DONE]" },
-        "400": agentError("invalid_request"),
-        "401": agentError("invalid_api_key | key_revoked | key_expired"),
-        "402": agentError("quota_exceeded | spend_cap_exceeded"),
-        "403": agentError("model_not_allowed"),
-        "404": agentError("model_not_found"),
-        "413": agentError("request_too_large"),
-        "429": agentError("rate_limit_exceeded | provider_rate_limited (Retry-After set)"),
-        "502": agentError("upstream_error"),
-        "504": agentError("upstream_timeout"),
+        ...agentCallErrors("invalid_request"),
       },
     },
   },
@@ -341,15 +345,7 @@ const paths: Json = {
       requestBody: body(responsesRequestSchema),
       responses: {
         "200": { description: "response object, or text/event-stream of response.* events with sequence_number" },
-        "400": agentError("invalid_request (e.g. previous_response_id on a translated model)"),
-        "401": agentError("invalid_api_key | key_revoked | key_expired | key_rotated"),
-        "402": agentError("quota_exceeded | spend_cap_exceeded"),
-        "403": agentError("model_not_allowed"),
-        "404": agentError("model_not_found"),
-        "413": agentError("request_too_large"),
-        "429": agentError("rate_limit_exceeded | provider_rate_limited (Retry-After set)"),
-        "502": agentError("upstream_error"),
-        "504": agentError("upstream_timeout"),
+        ...agentCallErrors("invalid_request (e.g. previous_response_id on a translated model)"),
       },
     },
   },
@@ -361,13 +357,7 @@ const paths: Json = {
       requestBody: body(embeddingsRequestSchema),
       responses: {
         "200": json({ type: "object" }),
-        "400": agentError("invalid_request"),
-        "401": agentError("invalid_api_key | key_revoked | key_expired | key_rotated"),
-        "402": agentError("quota_exceeded | spend_cap_exceeded"),
-        "403": agentError("model_not_allowed"),
-        "404": agentError("model_not_found"),
-        "429": agentError("rate_limit_exceeded | provider_rate_limited (Retry-After set)"),
-        "502": agentError("upstream_error"),
+        ...agentCallErrors("invalid_request"),
       },
     },
   },

@@ -8,11 +8,9 @@ import { ChatToMessagesStream, chatToMessage } from "../../messages/from-chat";
 import { type ClientRequest, NativeStream, nativeCount, nativeMessageUsage, nativeRequest } from "../../messages/native";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../messages/schema";
 import { messagesToChat } from "../../messages/to-chat";
-import { isModelAllowed } from "../../policy/model-glob";
-import { agentKey, noteUnknownKey } from "../../proxy/agent-auth";
+import { agentKey } from "../../proxy/agent-auth";
 import { estimatePromptTokens } from "../../proxy/estimate";
-import { type GatewayCall, runGatewayCall, tokenCountCall } from "../../proxy/gateway-call";
-import { rateLimitHeaders } from "../../proxy/rate-headers";
+import { authorizeEstimate, type GatewayCall, runGatewayCall, tokenCountCall } from "../../proxy/gateway-call";
 import { unboundedField } from "../../proxy/unbounded-fields";
 import { resolveModel, type ResolvedModel } from "../../providers/registry";
 
@@ -110,13 +108,10 @@ messagesRoute.post("/count_tokens", async (c) => {
     );
   }
 
-  const auth = await c.env.KEY_GUARD.getByName(key.id).authorize(key.id, key.secretHash);
-  noteUnknownKey(key.id, auth);
-  if (!auth.ok) throw new GatewayError(auth.code, auth.message);
-  if (!isModelAllowed(auth.models, route.names)) throw new GatewayError("model_not_allowed", `This API key may not use the model '${request.model}'.`);
+  const rateHeaders = await authorizeEstimate(c, key, route, request.model);
   const inputTokens = estimateMessagesPromptTokens(request, route.model);
   return c.json({ input_tokens: inputTokens }, 200, {
-    ...rateLimitHeaders(auth.rate),
+    ...rateHeaders,
     "x-keyforge-token-count": "estimate",
     "request-id": c.get("requestId"),
   });
