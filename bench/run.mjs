@@ -16,7 +16,7 @@ mkdirSync(out, { recursive: true });
 
 await Promise.all([
   build({
-    entryPoints: { main: join(root, "bench/main.ts"), upstream: join(root, "bench/upstream.ts") },
+    entryPoints: { main: join(root, "bench/main.ts"), profile: join(root, "bench/profile.ts"), upstream: join(root, "bench/upstream.ts") },
     outdir: out,
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -41,4 +41,4 @@ await Promise.all([
 ]);
 
 process.chdir(root);
-await import(join(out, "main.mjs"));
+await import(join(out, process.argv.includes("--profile") ? "profile.mjs" : "main.mjs"));

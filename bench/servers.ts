@@ -47,6 +47,7 @@ export interface StackOptions {
   latencyMs: number;
   gapMs: number;
   probeScript?: string;
+  inspectorPort?: number;
 }
 
 const UPSTREAM_KEY = "sk-bench-dummy-0123456789";
@@ -129,7 +130,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const bare = await startForwarder(upstreamUrl, before);
   onCleanup(() => bare.mf.dispose());
   const keyforge = await startKeyForge(
-    { scriptPath: join(options.buildDir, "keyforge.mjs"), upstreamUrl, probeScript: options.probeScript, storageDir: options.storageDir },
+    {
+      scriptPath: join(options.buildDir, "keyforge.mjs"),
+      upstreamUrl,
+      probeScript: options.probeScript,
+      storageDir: options.storageDir,
+      inspectorPort: options.inspectorPort,
+    },
     new Set([...before, bare.pid]),
   );
   onCleanup(() => keyforge.mf.dispose());

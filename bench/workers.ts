@@ -70,6 +70,8 @@ export interface KeyForgeOptions {
   storageDir?: string;
   /** A bench-only Worker bound to the KeyGuard class, for the per-key DO ceiling. */
   probeScript?: string;
+  /** V8 inspector for the profile run (`npm run bench:profile`); never set for the measured bench. */
+  inspectorPort?: number;
 }
 
 export async function startKeyForge(options: KeyForgeOptions, before: Set<number>): Promise<RunningWorker> {
@@ -83,6 +85,7 @@ export async function startKeyForge(options: KeyForgeOptions, before: Set<number
     host: "127.0.0.1",
     port: 0,
     ...(options.storageDir ? { defaultPersistRoot: options.storageDir } : {}),
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     workers: [
       {
         name: "keyforge",

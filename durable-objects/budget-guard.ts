@@ -84,6 +84,11 @@ export class BudgetGuard extends DurableObject<Cloudflare.Env> {
     return { settled: true };
   }
 
+  /** A KeyGuard's batch of settles in one turn (one commit). */
+  settleMany(requests: BudgetSettleRequest[]): Array<{ settled: boolean }> {
+    return requests.map((req) => this.settle(req));
+  }
+
   /** Drops a reservation without charging it (the key denied or failed after the budget admitted). */
   release(keyId: string, requestId: string): { released: boolean } {
     const id = `${keyId}:${requestId}`;

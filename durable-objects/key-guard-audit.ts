@@ -86,6 +86,13 @@ export const auditFailure = (code: AuditFailure["code"], message: string): Audit
 export class AuditUnavailable extends Error {}
 
 const SEAL_BATCH = 64;
+/**
+ * The sealer starts this long after an append: the entries of the next few milliseconds share its
+ * commit, and locally (where the Worker and its objects share one thread) it runs while the agent
+ * waits on its provider rather than between the admit and the upstream call. Readers never wait for
+ * it: they seal first (`sealed()`).
+ */
+const SEAL_DELAY_MS = 5;
 const LONE_SURROGATE = /\p{Cs}/gu;
 
 // The entry schema's limits (canonical-json.ts): an entry that broke them could never verify.
@@ -280,14 +287,14 @@ export class AuditLog {
     return seq;
   }
 
-  /** Starts the sealer after the current caller has returned; several appends share one run. */
+  /** Starts the sealer SEAL_DELAY_MS after the current caller has returned; several appends share one run. */
   private scheduleSeal(): void {
     if (this.queued) return;
     this.queued = true;
     setTimeout(() => {
       this.queued = false;
       void this.seal();
-    }, 0);
+    }, SEAL_DELAY_MS);
   }
 
   /** Seals every unsealed row. One run at a time: a caller during a run shares it. Never rejects. */

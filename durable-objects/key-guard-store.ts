@@ -129,15 +129,22 @@ export class KeyGuardStore {
   }
 
   charge(period: string, tokens: number, spendMicros: number): void {
-    const current = this.ledger(period);
-    this.ledgers.set(period, { tokens: current.tokens + tokens, spendMicros: current.spendMicros + spendMicros, requests: current.requests + 1 });
+    this.chargeAll(tableOf(period), [period], tokens, spendMicros);
+  }
+
+  /** One request charged in several periods of one table (the hour, day and week windows): one statement. */
+  chargeAll(table: "ledger" | "window_ledger", periods: readonly string[], tokens: number, spendMicros: number): void {
+    const values: Array<string | number> = [];
+    for (const period of periods) {
+      const current = this.ledger(period);
+      this.ledgers.set(period, { tokens: current.tokens + tokens, spendMicros: current.spendMicros + spendMicros, requests: current.requests + 1 });
+      values.push(period, tokens, spendMicros);
+    }
     this.sql.exec(
-      `INSERT INTO ${tableOf(period)} (period, tokens, spend_micros, requests) VALUES (?, ?, ?, 1)
+      `INSERT INTO ${table} (period, tokens, spend_micros, requests) VALUES ${periods.map(() => "(?, ?, ?, 1)").join(", ")}
        ON CONFLICT (period) DO UPDATE SET tokens = tokens + excluded.tokens,
          spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
-      period,
-      tokens,
-      spendMicros,
+      ...values,
     );
   }
 

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { activateKeyRecord, loadKeyRecord } from "../src/keys/catalogue";
 import type { AdmitRequest, AdmitResult, DenialCode, KeyRecord, KeyUsage, RateLimitInfo, SettleRequest } from "../src/keys/types";
+import type { BudgetSettleRequest } from "../src/budgets/types";
 import { decideAdmission, identityDenial, peekRateInfo, type RateState, type Totals } from "../src/policy/admission";
 import { gcraRefund } from "../src/policy/gcra";
 import { SUB_MONTH_WINDOWS, type Window, type WindowTotals, windowEnd, windowKey, windowStart } from "../src/policy/windows";
@@ -157,6 +158,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const record = this.heldRecord() ?? (await this.ensureRecord(req.keyId));
     // From here on: no await until the decision is written.
+    // Earlier requests' settles come first, so this admission sees their real usage, not their worst case.
+    if (req.settles?.length) this.settleCarried(req.settles);
     if (!record) return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {}, unknownKey: true };
     const refused = secretDenial(record, req.secretHash, this.now());
     if (refused) return { ok: false, ...refused, rate: {} };
@@ -275,12 +278,39 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   /** Releases the reservation and charges the real usage (in its budget too); a repeat or unknown id is a no-op. */
   async settle(req: SettleRequest): Promise<{ settled: boolean }> {
+    return (await this.settleMany([req]))[0]!;
+  }
+
+  /**
+   * A batch of settles (src/proxy/settle-batch.ts) in one turn: every charge, audit append and
+   * rollup is written synchronously, so the batch is one commit and one seal; the budget charges
+   * go out as one call per budget after it.
+   */
+  async settleMany(requests: SettleRequest[]): Promise<Array<{ settled: boolean }>> {
+    const budgets = new Map<string, BudgetSettleRequest[]>();
+    const results = requests.map((req) => ({ settled: this.settleOne(req, budgets) }));
+    await Promise.all([...budgets].map(([budgetId, charges]) => this.settleInBudget(budgetId, charges)));
+    return results;
+  }
+
+  /** Settles carried by an admit: written in the admit's turn; their budget charges go out without holding it. */
+  private settleCarried(requests: SettleRequest[]): void {
+    const budgets = new Map<string, BudgetSettleRequest[]>();
+    for (const req of requests) this.settleOne(req, budgets);
+    for (const [budgetId, charges] of budgets) this.ctx.waitUntil(this.settleInBudget(budgetId, charges));
+  }
+
+  private settleOne(req: SettleRequest, budgets: Map<string, BudgetSettleRequest[]>): boolean {
     const reservation = this.reservations.get(req.requestId);
-    if (!reservation || !this.record) return { settled: false };
+    if (!reservation || !this.record) return false;
     const now = this.now();
     const tokens = req.promptTokens + req.completionTokens;
     this.close(reservation, tokens, req.costMicros);
-    const budgetSettle = this.settleInBudget(reservation, tokens, req.costMicros);
+    if (reservation.budgetId) {
+      const charges = budgets.get(reservation.budgetId) ?? [];
+      charges.push({ keyId: this.record.id, requestId: reservation.requestId, tokens, costMicros: req.costMicros });
+      budgets.set(reservation.budgetId, charges);
+    }
     if (this.record.tpm !== null && reservation.tokens > tokens) {
       this.rate = { ...this.rate, tpmTat: gcraRefund(this.rate.tpmTat, now, this.record.tpm, reservation.tokens - tokens) };
       this.store.saveRate(this.rate);
@@ -301,18 +331,15 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       costMicros: req.costMicros,
     });
     this.scheduleAlarm(now + this.rollupFlushMs());
-    await budgetSettle;
-    return { settled: true };
+    return true;
   }
 
-  /** Charges a settled reservation in its budget (idempotent there); a failed call is charged in full by the budget's TTL. */
-  private async settleInBudget(reservation: Reservation, tokens: number, costMicros: number): Promise<void> {
-    if (!reservation.budgetId || !this.record) return;
-    const keyId = this.record.id;
+  /** Charges settled reservations in their budget (idempotent there); a failed call is charged in full by the budget's TTL. */
+  private async settleInBudget(budgetId: string, charges: BudgetSettleRequest[]): Promise<void> {
     try {
-      await this.env.BUDGET_GUARD.getByName(reservation.budgetId).settle({ keyId, requestId: reservation.requestId, tokens, costMicros });
+      await this.env.BUDGET_GUARD.getByName(budgetId).settleMany(charges);
     } catch (error) {
-      logError("budget settle failed", { key_id: keyId, budget_id: reservation.budgetId, error: String(error) });
+      logError("budget settle failed", { key_id: this.record?.id ?? "", budget_id: budgetId, requests: charges.length, error: String(error) });
     }
   }
 
@@ -363,7 +390,10 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       if (reservation.expiresAt > now || !this.record) continue;
       // The isolate that admitted it is gone: charge the whole reservation, audit it as expired.
       this.close(reservation, reservation.tokens, reservation.costMicros);
-      this.ctx.waitUntil(this.settleInBudget(reservation, reservation.tokens, reservation.costMicros));
+      if (reservation.budgetId) {
+        const charge = { keyId: this.record.id, requestId: reservation.requestId, tokens: reservation.tokens, costMicros: reservation.costMicros };
+        this.ctx.waitUntil(this.settleInBudget(reservation.budgetId, [charge]));
+      }
       this.recordAudit(this.record.id, now, reservation, "expired", reservation.tokens, 0, reservation.costMicros, now - reservation.admittedAt);
       this.store.addRollup({
         hour: hourOf(now),
@@ -452,7 +482,12 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.store.charge(reservation.period, tokens, costMicros);
     // The hour, day and ISO week of the admission too (src/policy/windows.ts): always, so a window
     // limit added later sees what was already spent in its window.
-    for (const window of SUB_MONTH_WINDOWS) this.store.charge(windowKey(window, reservation.admittedAt), tokens, costMicros);
+    this.store.chargeAll(
+      "window_ledger",
+      SUB_MONTH_WINDOWS.map((window) => windowKey(window, reservation.admittedAt)),
+      tokens,
+      costMicros,
+    );
     chargeUser(this.store, this.record?.perUserLimits ?? [], reservation, tokens, costMicros);
     if (this.record) limitAlerts(this.ctx, this.env, this.record, reservation.period, before, this.store.ledger(reservation.period), this.now());
   }

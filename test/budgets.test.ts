@@ -198,6 +198,28 @@ describe("budgets: enforcement", () => {
     expect(day(b)).toMatchObject({ requests: 1, tokens: 30, spend_usd: 0.00005, reserved_requests: 0 });
   }, 20_000);
 
+  it("a batch of settles (settleMany) charges each request once, skips repeats and unknown ids, and calls the budget once", async () => {
+    const budget = await createBudget("batch", [{ window: "1d", usd: 1 }]);
+    const key = await createKey({ budget_id: budget.id });
+    const stub = guardOf(key.id);
+    for (const id of ["b-1", "b-2", "b-3"]) expect((await stub.admit(await admitRequest(key, id))).ok).toBe(true);
+    const calls = await countBudgetCalls(key);
+    const settle = (requestId: string, completionTokens: number) => ({
+      requestId,
+      status: 200,
+      promptTokens: 10,
+      completionTokens,
+      costMicros: 7,
+      latencyMs: 1,
+    });
+    const results = await stub.settleMany([settle("b-1", 1), settle("b-2", 2), settle("b-1", 1), settle("nope", 5), settle("b-3", 3)]);
+    expect(results).toEqual([{ settled: true }, { settled: true }, { settled: false }, { settled: false }, { settled: true }]);
+    expect(await calls()).toBe(1);
+    const usage = await stub.usage();
+    expect(usage).toMatchObject({ requests: 3, tokens: 36, reserved_tokens: 0 });
+    expect(day(await getBudget(budget.id))).toMatchObject({ requests: 3, tokens: 36, spend_usd: 0.000021, reserved_requests: 0 });
+  }, 20_000);
+
   it("a key without a budget makes no budget call; a member key does", async () => {
     const budget = await createBudget("calls", [{ window: "1d", usd: 1 }]);
     const plain = await createKey({ limits: [{ window: "1d", usd: 1 }] });

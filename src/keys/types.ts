@@ -101,6 +101,8 @@ export interface AdmitRequest {
   user?: string;
   /** `x-keyforge-tags` (validated): audited and rolled up; never part of policy matching. */
   tags?: string[];
+  /** Settles of this key's earlier requests, carried along instead of sent on their own (src/proxy/settle-batch.ts). */
+  settles?: SettleRequest[];
 }
 
 export interface RateLimitInfo {

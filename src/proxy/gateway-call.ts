@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import type { Endpoint } from "../keys/types";
+import type { Endpoint, SettleRequest } from "../keys/types";
 import { costMicros, formatUsd, usdNumber } from "../pricing/price";
 import type { ResolvedModel } from "../providers/registry";
 import { type AdapterContext, type StreamTranslator, type UpstreamFailure, type UpstreamRequest, type Usage, ZERO_USAGE } from "../providers/types";
@@ -10,6 +10,7 @@ import { type AgentKey, noteUnknownKey } from "./agent-auth";
 import { boundUser, parseTags, TAGS_HEADER } from "./attribution";
 import { estimatedUsage } from "./estimate";
 import { rateLimitHeaders } from "./rate-headers";
+import { queueSettle, takeSettles } from "./settle-batch";
 import type { KeySet } from "./key-source";
 import { callWithRotation } from "./rotation";
 import { translateStream } from "./stream-response";
@@ -23,7 +24,7 @@ export type { Endpoint } from "../keys/types";
 /**
  * The hot path every agent endpoint shares: auth (done by the caller) → one KeyGuard RPC (admit +
  * worst-case reservation) → provider call with pooled-key rotation → buffered or streamed answer →
- * settle after the last byte via waitUntil. An endpoint is a small module that says how to build the
+ * settle after the last byte via waitUntil, batched per key (settle-batch.ts). An endpoint is a small module that says how to build the
  * upstream request, read its answer and translate its stream; admission, metering, audit, rate-limit
  * and cost headers live here once.
  */
@@ -107,27 +108,40 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
   const tags = parseTags(c.req.header(TAGS_HEADER));
   const user = await boundUser(call.user);
 
-  const admission = await guard.admit({
-    keyId: key.id,
-    requestId,
-    secretHash: key.secretHash,
-    endpoint: call.endpoint,
-    model: route.canonical,
-    provider: route.provider,
-    modelNames: route.names,
-    promptTokens,
-    maxTokens: call.maxTokens,
-    ...(call.choices === undefined ? {} : { choices: call.choices }),
-    ...(call.extraOutputTokens === undefined ? {} : { extraOutputTokens: call.extraOutputTokens }),
-    unbounded: call.unbounded ?? null,
-    // The default output bound is the model's maximum (src/policy/admission.ts); Anthropic needs one sent.
-    modelMaxTokens: route.maxOutputTokens,
-    maxTokensRequired: route.adapter.kind === "anthropic",
-    price: route.price,
-    stream,
-    ...(user === null ? {} : { user }),
-    ...(tags.length === 0 ? {} : { tags }),
-  });
+  // Settles of this key's earlier requests still waiting in this isolate ride along with the admit.
+  const queue = (settle: SettleRequest) => {
+    const delivery = queueSettle(key.id, () => guard, settle);
+    if (delivery) waitUntil(delivery);
+  };
+  const carried = takeSettles(key.id);
+  const admission = await guard
+    .admit({
+      keyId: key.id,
+      requestId,
+      secretHash: key.secretHash,
+      endpoint: call.endpoint,
+      model: route.canonical,
+      provider: route.provider,
+      modelNames: route.names,
+      promptTokens,
+      maxTokens: call.maxTokens,
+      ...(call.choices === undefined ? {} : { choices: call.choices }),
+      ...(call.extraOutputTokens === undefined ? {} : { extraOutputTokens: call.extraOutputTokens }),
+      unbounded: call.unbounded ?? null,
+      // The default output bound is the model's maximum (src/policy/admission.ts); Anthropic needs one sent.
+      modelMaxTokens: route.maxOutputTokens,
+      maxTokensRequired: route.adapter.kind === "anthropic",
+      price: route.price,
+      stream,
+      ...(user === null ? {} : { user }),
+      ...(tags.length === 0 ? {} : { tags }),
+      ...(carried === undefined ? {} : { settles: carried }),
+    })
+    .catch((error: unknown) => {
+      // Sent again with the next batch: a settle the object already applied is a no-op.
+      carried?.forEach(queue);
+      throw error;
+    });
   const rateHeaders = rateLimitHeaders(admission.rate);
   noteUnknownKey(key.id, admission);
   if (!admission.ok) {
@@ -143,16 +157,14 @@ export async function runGatewayCall(c: Context<AppEnv>, key: AgentKey, call: Ga
   const settle = (status: number, usage: Usage | null, outputBytes = 0) => {
     const metered = usage ?? estimatedUsage(promptTokens, outputBytes);
     const cost = priced(metered);
-    waitUntil(
-      guard.settle({
-        requestId,
-        status,
-        promptTokens: metered.promptTokens,
-        completionTokens: metered.completionTokens,
-        costMicros: cost,
-        latencyMs: Date.now() - started,
-      }),
-    );
+    queue({
+      requestId,
+      status,
+      promptTokens: metered.promptTokens,
+      completionTokens: metered.completionTokens,
+      costMicros: cost,
+      latencyMs: Date.now() - started,
+    });
     return cost;
   };
 

@@ -1,0 +1,98 @@
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { closePools, runLoad } from "./load";
+import { cleanupAll } from "./processes";
+import { startStack } from "./servers";
+import type { Endpoint } from "./workload";
+
+/**
+ * `npm run bench:profile [-- --stream] [-- --c=32] [-- --endpoint=messages] [-- --seconds=8]`: not a
+ * measurement (the inspector slows what it watches), a map: V8's sampling CPU profile of KeyForge's
+ * isolate (the Worker and, locally, its Durable Objects) under the bench's load, self time per
+ * function and per file, to find what to cut on the hot path.
+ */
+
+const args = new Map<string, string | undefined>(
+  process.argv.slice(2).map((a) => {
+    const [name, value] = a.replace(/^--/, "").split("=");
+    return [name!, value];
+  }),
+);
+const stream = args.has("stream");
+const concurrency = Number(args.get("c") ?? 1);
+const endpoint = (args.get("endpoint") ?? "chat") as Endpoint;
+const seconds = Number(args.get("seconds") ?? 8);
+const INSPECTOR_PORT = 9329;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+}
+
+async function inspector(): Promise<(method: string, params?: object) => Promise<Record<string, unknown>>> {
+  const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as Array<{ title?: string; webSocketDebuggerUrl: string }>;
+  const target = targets.find((t) => t.title?.includes("keyforge")) ?? targets[0]!;
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  let next = 0;
+  const waiting = new Map<number, (r: Record<string, unknown>) => void>();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result ?? {});
+  });
+  return (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = ++next;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+}
+
+function report(nodes: ProfileNode[], intervalUs: number): void {
+  const total = nodes.reduce((n, node) => n + node.hitCount, 0);
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  for (const node of nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const file = url.split("/").pop() || "(native)";
+    const fn = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + node.hitCount);
+    byFile.set(file, (byFile.get(file) ?? 0) + node.hitCount);
+  }
+  const top = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`)
+      .join("\n");
+  console.log(`${total} samples at ${intervalUs} µs\n\nself time by function:\n${top(byFunction, 45)}\n\nby file:\n${top(byFile, 10)}`);
+}
+
+async function main(): Promise<void> {
+  const buildDir = dirname(fileURLToPath(import.meta.url));
+  const storageDir = existsSync("/dev/shm") ? `/dev/shm/keyforge-profile-${process.pid}` : undefined;
+  const stack = await startStack({ buildDir, storageDir, latencyMs: 20, gapMs: 2, inspectorPort: INSPECTOR_PORT });
+  const suite = stack.suites.find((s) => s.endpoint === endpoint)!;
+  const target = suite.targets.keyforge!;
+  await runLoad(target, { concurrency, durationMs: 1_500, stream });
+  const send = await inspector();
+  const intervalUs = 100;
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: intervalUs });
+  await send("Profiler.start");
+  const load = await runLoad(target, { concurrency, durationMs: seconds * 1000, stream });
+  const { profile } = (await send("Profiler.stop")) as { profile: { nodes: ProfileNode[] } };
+  console.log(`${endpoint} ${stream ? "streamed" : "buffered"} c=${concurrency}: ${load.count} requests, ${load.errors} errors`);
+  report(profile.nodes, intervalUs);
+}
+
+try {
+  await main();
+} finally {
+  await closePools();
+  await cleanupAll();
+}
+process.exit(0);
