@@ -30,6 +30,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount: number;
+  children?: number[];
 }
 
 async function inspector(): Promise<(method: string, params?: object) => Promise<Record<string, unknown>>> {
@@ -51,14 +52,18 @@ async function inspector(): Promise<(method: string, params?: object) => Promise
     });
 }
 
+function nameOf(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return `${functionName || "(anonymous)"} ${url.split("/").pop() || "(native)"}:${lineNumber + 1}`;
+}
+
 function report(nodes: ProfileNode[], intervalUs: number): void {
   const total = nodes.reduce((n, node) => n + node.hitCount, 0);
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
   for (const node of nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const file = url.split("/").pop() || "(native)";
-    const fn = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+    const file = node.callFrame.url.split("/").pop() || "(native)";
+    const fn = nameOf(node);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + node.hitCount);
     byFile.set(file, (byFile.get(file) ?? 0) + node.hitCount);
   }
@@ -68,7 +73,22 @@ function report(nodes: ProfileNode[], intervalUs: number): void {
       .slice(0, n)
       .map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`)
       .join("\n");
-  console.log(`${total} samples at ${intervalUs} µs\n\nself time by function:\n${top(byFunction, 45)}\n\nby file:\n${top(byFile, 10)}`);
+  // Inclusive: a function's own samples and its callees', counted once per stack however deep it recurses.
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const inclusive = new Map<string, number>();
+  const visit = (node: ProfileNode, onStack: Set<string>) => {
+    const name = nameOf(node);
+    const fresh = !onStack.has(name);
+    if (fresh) onStack.add(name);
+    for (const stackName of onStack) inclusive.set(stackName, (inclusive.get(stackName) ?? 0) + node.hitCount);
+    for (const child of node.children ?? []) visit(byId.get(child)!, onStack);
+    if (fresh) onStack.delete(name);
+  };
+  visit(nodes[0]!, new Set());
+  const own = new Map([...inclusive].filter(([name]) => name.includes("keyforge.mjs")));
+  console.log(
+    `${total} samples at ${intervalUs} µs\n\nself time by function:\n${top(byFunction, 45)}\n\nby file:\n${top(byFile, 10)}\n\ninclusive time, KeyForge's functions:\n${top(own, 40)}`,
+  );
 }
 
 async function main(): Promise<void> {

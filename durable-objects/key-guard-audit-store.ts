@@ -48,6 +48,12 @@ function toCheckpoint(row: CheckpointRow | undefined): StoredCheckpoint | null {
 }
 
 export class AuditStore implements MerkleNodeStore {
+  /**
+   * The sealed prefix's size and last hash, read once per instance: the sealer is their only writer
+   * (commitSeals), and a failed write resets the object and this memory with it.
+   */
+  private sealedHead: { size: number; hash: string | null } | null = null;
+
   constructor(private readonly sql: SqlStorage) {}
 
   /** The seq the next entry gets: entries are numbered from 1. */
@@ -61,8 +67,21 @@ export class AuditStore implements MerkleNodeStore {
   }
 
   treeSize(): number {
-    const row = this.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'audit_tree_size'`).toArray()[0];
-    return row ? Number(row.v) : 0;
+    return this.head().size;
+  }
+
+  /** The hash of the last sealed entry (null for an empty tree, or one erased by tampering). */
+  sealedHash(): string | null {
+    return this.head().hash;
+  }
+
+  private head(): { size: number; hash: string | null } {
+    if (this.sealedHead === null) {
+      const row = this.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'audit_tree_size'`).toArray()[0];
+      const size = row ? Number(row.v) : 0;
+      this.sealedHead = { size, hash: size === 0 ? null : this.hashAt(size) };
+    }
+    return this.sealedHead;
   }
 
   /** Rows after the sealed prefix, in seq order. */
@@ -89,7 +108,9 @@ export class AuditStore implements MerkleNodeStore {
     if (sealed.length === 0) return;
     for (const { seq, hash } of sealed) this.sql.exec(`UPDATE audit_entries SET hash = ? WHERE seq = ?`, hash, seq);
     for (const node of nodes) this.put(node.level, node.index, node.hash);
-    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('audit_tree_size', ?)`, String(sealed[sealed.length - 1]!.seq));
+    const last = sealed[sealed.length - 1]!;
+    this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('audit_tree_size', ?)`, String(last.seq));
+    this.sealedHead = { size: last.seq, hash: last.hash };
   }
 
   get(level: number, index: number): Uint8Array | undefined {

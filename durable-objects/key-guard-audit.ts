@@ -346,9 +346,13 @@ export class AuditLog {
     if (this.paused) return;
     const keys = await this.chainKeys();
     if (keys === null) return;
-    for (let batch = this.store.unsealed(SEAL_BATCH); batch.length > 0; batch = this.store.unsealed(SEAL_BATCH)) {
+    // Every appended row sealed (both sides in memory): no query.
+    while (this.store.treeSize() < this.nextSeq - 1) {
       if (this.paused) return;
+      const batch = this.store.unsealed(SEAL_BATCH);
+      if (batch.length === 0) return;
       await this.sealBatch(keys, batch);
+      if (this.store.treeSize() >= this.nextSeq - 1) return;
       // workerd's Web Crypto completes synchronously, so a batch never yields on its own: let
       // waiting admits and settles in between batches rather than behind a whole backlog.
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -357,7 +361,7 @@ export class AuditLog {
 
   private async sealBatch(keys: ChainKeys, batch: ReadonlyArray<{ seq: number; entry: string }>): Promise<void> {
     let size = this.store.treeSize();
-    let previous = size === 0 ? await keys.genesis : this.store.hashAt(size);
+    let previous = size === 0 ? await keys.genesis : this.store.sealedHash();
     if (previous === null) throw new Error(`sealed audit entry ${size} has no hash; sealing stops`);
     const chainKey = await keys.chainKey;
     const nodes = new PendingNodes(this.store);

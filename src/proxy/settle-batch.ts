@@ -27,6 +27,8 @@ export interface SettleTarget {
 }
 
 const open = new Map<string, SettleRequest[]>();
+/** Batches sent and not yet answered, per key: an admit carries them too (below). */
+const inFlight = new Map<string, Set<SettleRequest[]>>();
 
 /**
  * Adds one request's settle to its key's open batch. Returns what the request must `waitUntil`:
@@ -50,18 +52,28 @@ export function queueSettle(keyId: string, target: () => SettleTarget, request: 
  */
 export function takeSettles(keyId: string): SettleRequest[] | undefined {
   const batch = open.get(keyId);
-  if (!batch) return undefined;
+  const sent = inFlight.get(keyId);
+  if (!batch && !sent) return undefined;
   open.delete(keyId);
   // The leader's timer still fires; it finds its batch empty and sends nothing.
-  return batch.splice(0);
+  const taken = batch ? batch.splice(0) : [];
+  // A batch already on its way may reach the object after this admit (another request's call, so no
+  // ordering between the two): carried as well, whichever arrives second is a no-op there.
+  for (const pending of sent ?? []) taken.push(...pending);
+  return taken;
 }
 
 async function deliver(keyId: string, batch: SettleRequest[], target: () => SettleTarget): Promise<void> {
   if (open.get(keyId) === batch) open.delete(keyId);
   if (batch.length === 0) return;
+  const sent = inFlight.get(keyId) ?? new Set<SettleRequest[]>();
+  inFlight.set(keyId, sent.add(batch));
   try {
     await target().settleMany(batch);
   } catch (error) {
     logError("settle batch failed", { key_id: keyId, requests: batch.length, error: String(error) });
+  } finally {
+    sent.delete(batch);
+    if (sent.size === 0 && inFlight.get(keyId) === sent) inFlight.delete(keyId);
   }
 }

@@ -92,6 +92,27 @@ describe("settle batches", () => {
     expect(calls.map((batch) => batch.map((s) => s.requestId))).toEqual([["t3"]]);
   });
 
+  it("a batch on its way is carried by the next admit as well (the two calls are not ordered), until it is answered", async () => {
+    const key = keyId();
+    let answer!: () => void;
+    const calls: SettleRequest[][] = [];
+    const target = () => ({
+      settleMany: (requests: SettleRequest[]) => {
+        calls.push([...requests]);
+        return new Promise<void>((resolve) => (answer = resolve));
+      },
+    });
+    const lead = queueSettle(key, target, settle("f1"));
+    await vi.advanceTimersByTimeAsync(SETTLE_FLUSH_MS);
+    expect(calls).toHaveLength(1);
+    queueSettle(key, target, settle("f2"));
+    expect(takeSettles(key)?.map((s) => s.requestId)).toEqual(["f2", "f1"]);
+    expect(takeSettles(key)?.map((s) => s.requestId)).toEqual(["f1"]);
+    answer();
+    await lead;
+    expect(takeSettles(key)).toBeUndefined();
+  });
+
   it("a failed delivery is logged, never thrown into the request's waitUntil", async () => {
     const key = keyId();
     const { target, calls } = recordingTarget(true);
