@@ -22,6 +22,8 @@ import { claimControlPlaneSeq, expiryEntry, fetchPolicyHistory, historyEntries, 
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+/** Carried settles an admit did not need wait this long: past the admit, while its request is upstream. */
+const SETTLE_DEFER_MS = 5;
 /**
  * How often a warm KeyGuard compares its record with D1, in the background after a request: an admin
  * change whose push was lost (or any other divergence) heals within this long of the key's next use.
@@ -55,6 +57,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private rate: RateState = { rpmTat: 0, tpmTat: 0 };
   private reservations = new Map<string, Reservation>();
   private alarmAt: number | null = null;
+  private deferredSettles: SettleRequest[] = [];
+  private deferTimer: ReturnType<typeof setTimeout> | null = null;
   /** The audit log; public so tests can hold its sealer (`auditLog.paused`). */
   readonly auditLog: AuditLog;
   private readonly checkpoints: AuditCheckpoints;
@@ -158,33 +162,66 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const record = this.heldRecord() ?? (await this.ensureRecord(req.keyId));
     // From here on: no await until the decision is written.
-    // Earlier requests' settles come first, so this admission sees their real usage, not their worst case.
-    if (req.settles?.length) this.settleCarried(req.settles);
+    // Settles of earlier requests carried by this admit (src/proxy/settle-batch.ts). They are applied
+    // first only when this decision needs them (it would be refused with their worst cases still
+    // reserved) or a budget is involved (its reservations are released by their settles); otherwise
+    // a few milliseconds later, off this request's path (deferSettles).
+    let carried = req.settles ?? [];
+    const applyCarried = () => {
+      if (carried.length === 0) return false;
+      this.settleCarried(carried);
+      carried = [];
+      return true;
+    };
+    try {
+      if (!record || record.budgetId) applyCarried();
+      return await this.decideAndReserve(record, req, applyCarried);
+    } finally {
+      if (carried.length > 0) this.deferSettles(carried);
+    }
+  }
+
+  private async decideAndReserve(record: KeyRecord | null, req: AdmitRequest, applyCarried: () => boolean): Promise<AdmitResult> {
     if (!record) return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {}, unknownKey: true };
     const refused = secretDenial(record, req.secretHash, this.now());
     if (refused) return { ok: false, ...refused, rate: {} };
     const now = this.now();
     const period = periodOf(now);
-    const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now, (w) => this.windowTotals(w, now));
-    if (!decision.ok) {
-      if (decision.code === "key_expired") {
-        keyExpiredOnce(this.ctx, this.env, record, now);
-        this.recordExpiry(record, req.requestId);
-      }
-      if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
-        this.recordDenial(record.id, now, req, decision.code);
-      }
-      return refusal(decision, decision.info);
-    }
-    // Per-user limits within the key: same synchronous step, same worst case (key-guard-users.ts).
     const perUser = record.perUserLimits ?? [];
-    const bucket = perUser.length > 0 ? userBucket(this.store, this.reservations.values(), perUser, req.user ?? null, now) : null;
-    const userDenied =
-      bucket === null ? null : perUserDenial(this.store, this.reservations.values(), perUser, bucket, decision.grant.tokens, decision.grant.costMicros, now);
-    if (userDenied) {
-      this.recordDenial(record.id, now, req, userDenied.code);
-      return refusal(userDenied, decision.info);
+    for (;;) {
+      const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now, (w) => this.windowTotals(w, now));
+      if (!decision.ok) {
+        if (applyCarried()) continue;
+        if (decision.code === "key_expired") {
+          keyExpiredOnce(this.ctx, this.env, record, now);
+          this.recordExpiry(record, req.requestId);
+        }
+        if (decision.code !== "key_revoked" && decision.code !== "key_expired") {
+          this.recordDenial(record.id, now, req, decision.code);
+        }
+        return refusal(decision, decision.info);
+      }
+      // Per-user limits within the key: same synchronous step, same worst case (key-guard-users.ts).
+      const bucket = perUser.length > 0 ? userBucket(this.store, this.reservations.values(), perUser, req.user ?? null, now) : null;
+      const userDenied =
+        bucket === null ? null : perUserDenial(this.store, this.reservations.values(), perUser, bucket, decision.grant.tokens, decision.grant.costMicros, now);
+      if (userDenied) {
+        if (applyCarried()) continue;
+        this.recordDenial(record.id, now, req, userDenied.code);
+        return refusal(userDenied, decision.info);
+      }
+      return this.reserve(record, req, decision, bucket, now, period);
     }
+  }
+
+  private async reserve(
+    record: KeyRecord,
+    req: AdmitRequest,
+    decision: Extract<ReturnType<typeof decideAdmission>, { ok: true }>,
+    bucket: string | null,
+    now: number,
+    period: string,
+  ): Promise<AdmitResult> {
     const reservation: Reservation = {
       requestId: req.requestId,
       period,
@@ -289,6 +326,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   async settleMany(requests: SettleRequest[]): Promise<Array<{ settled: boolean }>> {
     const budgets = new Map<string, BudgetSettleRequest[]>();
     const results = requests.map((req) => ({ settled: this.settleOne(req, budgets) }));
+    // Off any request's path: sealed now, in this turn's commit, rather than in a turn of its own.
+    void this.auditLog.seal();
     await Promise.all([...budgets].map(([budgetId, charges]) => this.settleInBudget(budgetId, charges)));
     return results;
   }
@@ -298,6 +337,20 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     const budgets = new Map<string, BudgetSettleRequest[]>();
     for (const req of requests) this.settleOne(req, budgets);
     for (const [budgetId, charges] of budgets) this.ctx.waitUntil(this.settleInBudget(budgetId, charges));
+  }
+
+  /**
+   * Carried settles the admit did not need: applied SETTLE_DEFER_MS later in a turn of their own,
+   * sealed in that same turn (one commit). Lost with the object in between, they are what a lost
+   * settle always was: the reservation's TTL charges its worst case.
+   */
+  private deferSettles(requests: SettleRequest[]): void {
+    this.deferredSettles.push(...requests);
+    this.deferTimer ??= setTimeout(() => {
+      this.deferTimer = null;
+      this.settleCarried(this.deferredSettles.splice(0));
+      void this.auditLog.seal();
+    }, SETTLE_DEFER_MS);
   }
 
   private settleOne(req: SettleRequest, budgets: Map<string, BudgetSettleRequest[]>): boolean {

@@ -199,3 +199,39 @@ describe("KeyGuard: TPM", () => {
     expect(tooBig.status).toBe(429);
   });
 });
+
+describe("KeyGuard: settles carried by an admit (batched settles)", () => {
+  const settle = (requestId: string, completionTokens: number) => ({ requestId, status: 200, promptTokens: 10, completionTokens, costMicros: 0, latencyMs: 1 });
+
+  async function settledTokens(id: string): Promise<{ tokens: number; requests: number }> {
+    for (let i = 0; i < 100; i++) {
+      const usage = await guardOf(id).usage();
+      if (usage.reserved_tokens === 0) return usage;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error("carried settles were not applied");
+  }
+
+  it("applied before the decision when it needs them; charged once however often they are carried", async () => {
+    // Each request reserves 10 + 90 tokens of a 150-token quota.
+    const key = await createKey({ monthly_token_quota: 150 });
+    const stub = guardOf(key.id);
+    expect((await stub.admit(await admitRequest(key, "c-1"))).ok).toBe(true);
+    expect(await stub.admit(await admitRequest(key, "c-2"))).toMatchObject({ ok: false, code: "quota_exceeded" });
+    // c-1 used 30: with its settle carried, 30 used + 100 reserved fits.
+    expect((await stub.admit(await admitRequest(key, "c-3", { settles: [settle("c-1", 20)] }))).ok).toBe(true);
+    // Carried again (a batch that was also sent on its own): a no-op; 30 + 100 + 100 does not fit.
+    expect(await stub.admit(await admitRequest(key, "c-4", { settles: [settle("c-1", 20)] }))).toMatchObject({ ok: false, code: "quota_exceeded" });
+    expect(await stub.settle(settle("c-3", 5))).toEqual({ settled: true });
+    expect(await settledTokens(key.id)).toMatchObject({ tokens: 45, requests: 2 });
+  });
+
+  it("not needed by the decision: applied shortly after it, exactly once", async () => {
+    const key = await createKey({ monthly_token_quota: 100_000 });
+    const stub = guardOf(key.id);
+    expect((await stub.admit(await admitRequest(key, "d-1"))).ok).toBe(true);
+    expect((await stub.admit(await admitRequest(key, "d-2", { settles: [settle("d-1", 20)] }))).ok).toBe(true);
+    expect(await stub.settleMany([settle("d-2", 7), settle("d-1", 20)])).toEqual(expect.arrayContaining([{ settled: true }]));
+    expect(await settledTokens(key.id)).toMatchObject({ tokens: 47, requests: 2 });
+  });
+});
