@@ -47,8 +47,8 @@ export function queueSettle(keyId: string, target: () => SettleTarget, request: 
 
 /**
  * The open batch of a key, taken by a request about to be admitted: its admit carries them
- * (AdmitRequest.settles), so the KeyGuard settles them in the same turn and the batch's own call
- * is not made. Undefined when there is none.
+ * (AdmitRequest.settles) and the batch's own call is not made. The KeyGuard applies them before its
+ * decision when the decision needs them, else a few milliseconds after it. Undefined when there is none.
  */
 export function takeSettles(keyId: string): SettleRequest[] | undefined {
   const batch = open.get(keyId);
