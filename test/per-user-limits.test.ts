@@ -7,6 +7,7 @@ import { windowKey } from "../src/policy/windows";
 import { testNow } from "./support/clock";
 import { admin, chat, createKey } from "./support/gateway";
 import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
+import { settledUsage } from "./support/usage";
 
 /**
  * Issue 16, per-user limits within a key: `per_user_limits: [{window, usd?, tokens?, requests?}]`,
@@ -134,6 +135,8 @@ describe("per-user limits: enforcement", () => {
     expect((await chat(key.key, ask("per-user day 1 again", "dora"))).status).toBe(429);
     await setClock(key.id, day + DAY + 60_000);
     expect((await chat(key.key, ask("per-user day 2", "dora"))).status).toBe(200);
+    // Its charge (and day 2's user row) comes with the settle, after the response.
+    await settledUsage(key.id);
     await runDurableObjectAlarm(guardOf(key.id));
     const rows = await sqlRows<{ period: string }>(key.id, "SELECT period FROM user_ledger");
     expect(rows).toEqual([{ period: windowKey("1d", day + DAY + 60_000) }]);
