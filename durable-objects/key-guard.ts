@@ -162,26 +162,15 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const record = this.heldRecord() ?? (await this.ensureRecord(req.keyId));
     // From here on: no await until the decision is written.
-    // Settles of earlier requests carried by this admit (src/proxy/settle-batch.ts). They are applied
-    // first only when this decision needs them (it would be refused with their worst cases still
-    // reserved) or a budget is involved (its reservations are released by their settles); otherwise
-    // a few milliseconds later, off this request's path (deferSettles).
-    let carried = req.settles ?? [];
-    const applyCarried = () => {
-      if (carried.length === 0) return false;
-      this.settleCarried(carried);
-      carried = [];
-      return true;
-    };
-    try {
-      if (!record || record.budgetId) applyCarried();
-      return await this.decideAndReserve(record, req, applyCarried);
-    } finally {
-      if (carried.length > 0) this.deferSettles(carried);
-    }
+    // Settles of earlier requests carried by this admit (src/proxy/settle-batch.ts) wait a few
+    // milliseconds, off this request's path, unless a decision needs them first (deferSettles).
+    if (req.settles?.length) this.deferSettles(req.settles);
+    // A budget's reservations are released by their settles: a member key applies them at once.
+    if (!record || record.budgetId) this.applyDeferredSettles();
+    return this.decideAndReserve(record, req);
   }
 
-  private async decideAndReserve(record: KeyRecord | null, req: AdmitRequest, applyCarried: () => boolean): Promise<AdmitResult> {
+  private async decideAndReserve(record: KeyRecord | null, req: AdmitRequest): Promise<AdmitResult> {
     if (!record) return { ok: false, code: "invalid_api_key", message: "Invalid API key.", rate: {}, unknownKey: true };
     const refused = secretDenial(record, req.secretHash, this.now());
     if (refused) return { ok: false, ...refused, rate: {} };
@@ -191,7 +180,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     for (;;) {
       const decision = decideAdmission(record, this.store.ledger(period), this.reservedIn(period), this.rate, req, now, (w) => this.windowTotals(w, now));
       if (!decision.ok) {
-        if (applyCarried()) continue;
+        // Refused with earlier requests' worst cases still reserved: decide again on their real usage.
+        if (this.applyDeferredSettles()) continue;
         if (decision.code === "key_expired") {
           keyExpiredOnce(this.ctx, this.env, record, now);
           this.recordExpiry(record, req.requestId);
@@ -206,7 +196,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       const userDenied =
         bucket === null ? null : perUserDenial(this.store, this.reservations.values(), perUser, bucket, decision.grant.tokens, decision.grant.costMicros, now);
       if (userDenied) {
-        if (applyCarried()) continue;
+        if (this.applyDeferredSettles()) continue;
         this.recordDenial(record.id, now, req, userDenied.code);
         return refusal(userDenied, decision.info);
       }
@@ -332,25 +322,27 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     return results;
   }
 
-  /** Settles carried by an admit: written in the admit's turn; their budget charges go out without holding it. */
-  private settleCarried(requests: SettleRequest[]): void {
-    const budgets = new Map<string, BudgetSettleRequest[]>();
-    for (const req of requests) this.settleOne(req, budgets);
-    for (const [budgetId, charges] of budgets) this.ctx.waitUntil(this.settleInBudget(budgetId, charges));
-  }
-
   /**
-   * Carried settles the admit did not need: applied SETTLE_DEFER_MS later in a turn of their own,
-   * sealed in that same turn (one commit). Lost with the object in between, they are what a lost
+   * Carried settles are applied SETTLE_DEFER_MS later in a turn of their own, sealed in that same
+   * turn (one commit), or at once by whatever needs them: a decision that would refuse, a budget
+   * member's admit, a read of usage or of the audit log, the alarm. Lost with the object in between, they are what a lost
    * settle always was: the reservation's TTL charges its worst case.
    */
   private deferSettles(requests: SettleRequest[]): void {
     this.deferredSettles.push(...requests);
     this.deferTimer ??= setTimeout(() => {
       this.deferTimer = null;
-      this.settleCarried(this.deferredSettles.splice(0));
-      void this.auditLog.seal();
+      if (this.applyDeferredSettles()) void this.auditLog.seal();
     }, SETTLE_DEFER_MS);
+  }
+
+  /** Applies every deferred settle now, in this turn (their budget charges go out without holding it); false when there was none. */
+  private applyDeferredSettles(): boolean {
+    if (this.deferredSettles.length === 0) return false;
+    const budgets = new Map<string, BudgetSettleRequest[]>();
+    for (const req of this.deferredSettles.splice(0)) this.settleOne(req, budgets);
+    for (const [budgetId, charges] of budgets) this.ctx.waitUntil(this.settleInBudget(budgetId, charges));
+    return true;
   }
 
   private settleOne(req: SettleRequest, budgets: Map<string, BudgetSettleRequest[]>): boolean {
@@ -397,6 +389,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   usage(): KeyUsage {
+    this.applyDeferredSettles();
     const period = periodOf(this.now());
     const ledger = this.store.ledger(period);
     const reserved = this.reservedIn(period);
@@ -438,6 +431,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     if (!this.opened) return; // nothing stored, nothing due
+    this.applyDeferredSettles();
     const now = this.now();
     for (const reservation of [...this.reservations.values()]) {
       if (reservation.expiresAt > now || !this.record) continue;
@@ -519,6 +513,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   /** Every read of the log sees what is due in it: ended denial windows, and the key's expiry. */
   private beforeAuditRead(): void {
+    this.applyDeferredSettles();
     this.flushDenials(this.now());
     if (this.record) this.recordExpiry(this.record, "");
   }

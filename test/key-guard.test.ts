@@ -1,6 +1,6 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RESERVATION_TTL_MS } from "../durable-objects/key-guard";
+import { type KeyGuard, RESERVATION_TTL_MS } from "../durable-objects/key-guard";
 import { admin, chat, createKey } from "./support/gateway";
 import { monthStart, testNow } from "./support/clock";
 import { REQUEST_ROWS } from "./support/audit";
@@ -224,6 +224,21 @@ describe("KeyGuard: settles carried by an admit (batched settles)", () => {
     expect(await stub.admit(await admitRequest(key, "c-4", { settles: [settle("c-1", 20)] }))).toMatchObject({ ok: false, code: "quota_exceeded" });
     expect(await stub.settle(settle("c-3", 5))).toEqual({ settled: true });
     expect(await settledTokens(key.id)).toMatchObject({ tokens: 45, requests: 2 });
+  });
+
+  it("deferred ones are applied by any later decision that needs them, and by a usage read", async () => {
+    // 250 tokens, 100 per reservation: d-2 carries d-1's settle (30 used) but fits without it, so the
+    // settle waits; d-3 (as if from another isolate, carrying nothing) fits only once it is applied.
+    const key = await createKey({ monthly_token_quota: 250 });
+    const [d1, d2, d3] = await Promise.all(["e-1", "e-2", "e-3"].map((id) => admitRequest(key, id)));
+    expect((await guardOf(key.id).admit(d1!)).ok).toBe(true);
+    // One callback, no I/O in between: the 5 ms timer cannot apply the settle first.
+    const seen = await runInDurableObject(guardOf(key.id), async (guard: KeyGuard) => {
+      const second = await guard.admit({ ...d2!, settles: [settle("e-1", 20)] });
+      const third = await guard.admit(d3!);
+      return { second: second.ok, third: third.ok, usage: guard.usage() };
+    });
+    expect(seen).toMatchObject({ second: true, third: true, usage: { tokens: 30, requests: 1, reserved_tokens: 200 } });
   });
 
   it("not needed by the decision: applied shortly after it, exactly once", async () => {

@@ -24,9 +24,9 @@ export type { Endpoint } from "../keys/types";
 /**
  * The hot path every agent endpoint shares: auth (done by the caller) → one KeyGuard RPC (admit +
  * worst-case reservation) → provider call with pooled-key rotation → buffered or streamed answer →
- * settle after the last byte via waitUntil, batched per key (settle-batch.ts). An endpoint is a small module that says how to build the
- * upstream request, read its answer and translate its stream; admission, metering, audit, rate-limit
- * and cost headers live here once.
+ * settle after the last byte, batched per key (settle-batch.ts). An endpoint is a small module that
+ * says how to build the upstream request, read its answer and translate its stream; admission,
+ * metering, audit, rate-limit and cost headers live here once.
  */
 export interface GatewayCall {
   endpoint: Endpoint;

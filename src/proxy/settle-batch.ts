@@ -11,9 +11,9 @@ import { logError } from "../lib/log";
  * others only add their plain data and are done. No promise crosses from one request to another:
  * the runtime cancels a request that waits on another request's promise as hung.
  *
- * The delay is also why it helps one request at a time: the settle and the object's seal run a few
- * milliseconds after the answer, while the agent's next request is waiting on its provider, not in
- * the moment that request is being admitted. A batch lost with its isolate is what a lost single
+ * Under load nearly every batch rides on the key's next admit instead (takeSettles), and the
+ * KeyGuard applies it a few milliseconds later, while that request is upstream, unless its decision
+ * needs it first. A batch lost with its isolate is what a lost single
  * settle always was: the KeyGuard's reservation TTL charges each request's worst case.
  */
 
