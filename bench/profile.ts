@@ -3,15 +3,17 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { closePools, runLoad } from "./load";
-import { cleanupAll } from "./processes";
-import { startStack } from "./servers";
+import { cleanupAll, cpuMsOf } from "./processes";
+import { startStack, type Stack, type Suite } from "./servers";
 import type { Endpoint } from "./workload";
 
 /**
- * `npm run bench:profile [-- --stream] [-- --c=32] [-- --endpoint=messages] [-- --seconds=8]`: not a
- * measurement (the inspector slows what it watches), a map: V8's sampling CPU profile of KeyForge's
- * isolate (the Worker and, locally, its Durable Objects) under the bench's load, self time per
- * function and per file, to find what to cut on the hot path.
+ * `npm run bench:profile [-- --stream] [-- --c=32] [-- --endpoint=messages] [-- --seconds=8] [-- --cpu=4]`:
+ * not a measurement (the inspector slows what it watches), a map: V8's sampling CPU profile of
+ * KeyForge's isolate (the Worker and, locally, its Durable Objects) under the bench's load, self time
+ * per function and per file, to find what to cut on the hot path. First, with the profiler not yet
+ * attached, the CPU time of KeyForge's and the bare forwarder's processes per request and their p50
+ * in `--cpu` alternating rounds of 2 s: a quick A/B of one case between two builds (the full bench has every case). `--seconds=0` stops there.
  */
 
 const args = new Map<string, string | undefined>(
@@ -24,6 +26,7 @@ const stream = args.has("stream");
 const concurrency = Number(args.get("c") ?? 1);
 const endpoint = (args.get("endpoint") ?? "chat") as Endpoint;
 const seconds = Number(args.get("seconds") ?? 8);
+const cpuRounds = Number(args.get("cpu") ?? 4);
 const INSPECTOR_PORT = 9329;
 
 interface ProfileNode {
@@ -91,6 +94,31 @@ function report(nodes: ProfileNode[], intervalUs: number): void {
   );
 }
 
+/** Process CPU per request and p50 of KeyForge and the bare forwarder, alternating rounds of 2 s, no inspector attached. */
+async function cpuPerRequest(stack: Stack, suite: Suite): Promise<void> {
+  const names = ["bare", "keyforge"] as const;
+  const totals = new Map(names.map((n) => [n, { cpuMs: 0, requests: 0, p50s: [] as number[] }]));
+  for (let round = 0; round < cpuRounds; round++) {
+    for (const name of names) {
+      const pid = stack.pids[name]!;
+      const cpu0 = cpuMsOf(pid);
+      const load = await runLoad(suite.targets[name]!, { concurrency, durationMs: 2_000, stream });
+      const total = totals.get(name)!;
+      total.cpuMs += cpuMsOf(pid) - cpu0;
+      total.requests += load.count;
+      if (load.errors > 0) console.log(`${name}: ${load.errors} errors, first: ${load.firstError}`);
+      total.p50s.push(median(load.latencies));
+    }
+  }
+  for (const [name, t] of totals) {
+    console.log(
+      `${name.padEnd(8)} ${((1000 * t.cpuMs) / t.requests).toFixed(0).padStart(6)} µs CPU/req  p50 ${median(t.p50s).toFixed(2)} ms  (${t.requests} requests)`,
+    );
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
 async function main(): Promise<void> {
   const buildDir = dirname(fileURLToPath(import.meta.url));
   const storageDir = existsSync("/dev/shm") ? `/dev/shm/keyforge-profile-${process.pid}` : undefined;
@@ -98,6 +126,8 @@ async function main(): Promise<void> {
   const suite = stack.suites.find((s) => s.endpoint === endpoint)!;
   const target = suite.targets.keyforge!;
   await runLoad(target, { concurrency, durationMs: 1_500, stream });
+  await cpuPerRequest(stack, suite);
+  if (seconds <= 0) return;
   const send = await inspector();
   const intervalUs = 100;
   await send("Profiler.enable");

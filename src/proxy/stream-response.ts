@@ -37,9 +37,23 @@ export const KEEPALIVE_MS = 500;
 const KEEPALIVE = encoder.encode(": keep-alive\n\n");
 
 /**
+ * The runtime's native pipe where there is one (workerd's IdentityTransformStream: the client side is
+ * read by the runtime itself, so a chunk written costs no JavaScript call on that side); a standard
+ * identity TransformStream elsewhere (Node, where the unit tests and `npm run bench:pump` run).
+ */
+const NativePipe = (globalThis as { IdentityTransformStream?: new () => TransformStream<Uint8Array, Uint8Array> }).IdentityTransformStream;
+function bytePipe(): TransformStream<Uint8Array, Uint8Array> {
+  return NativePipe ? new NativePipe() : new TransformStream<Uint8Array, Uint8Array>();
+}
+
+/**
  * Pipes the upstream SSE body to the client through the translator, chunk by chunk as it arrives
  * (never buffered whole). `done` resolves exactly once, however the stream ends; every ending but
  * a complete one also aborts the upstream call, so the provider connection never outlives it.
+ *
+ * A push loop, not a pull source: each upstream chunk wakes it once, it writes what the chunk
+ * completes into the native pipe and reads on without waiting for the client to take it (one write
+ * outstanding at most, so a slow client still holds the upstream back).
  */
 export function translateStream(
   upstream: ReadableStream<Uint8Array>,
@@ -49,6 +63,8 @@ export function translateStream(
 ): { body: ReadableStream<Uint8Array>; done: Promise<StreamOutcome> } {
   const translation = new SseTranslation(translator);
   const reader = upstream.getReader();
+  const { readable, writable } = bytePipe();
+  const writer = writable.getWriter();
   let outputBytes = 0;
   let resolveDone!: (outcome: StreamOutcome) => void;
   const done = new Promise<StreamOutcome>((resolve) => (resolveDone = resolve));
@@ -58,7 +74,10 @@ export function translateStream(
   let quietSince = 0; // the pending read's start or the last keep-alive
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
-  let keepAliveTo: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** The client's side is gone (cancelled, or a write failed): nothing more can be sent. */
+  let clientClosed = false;
+  /** The last write not yet taken by the client; the next one waits for it (backpressure). */
+  let lastWrite: Promise<void> = Promise.resolve();
   const finish = (status: number) => {
     if (finished) return;
     finished = true;
@@ -66,33 +85,43 @@ export function translateStream(
     limits.clientGone?.removeEventListener("abort", clientLeft);
     resolveDone({ status, usage: translator.usage(), outputBytes });
   };
-  const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+  const write = (bytes: Uint8Array) => {
+    if (clientClosed) return;
+    lastWrite = writer.write(bytes).catch(() => {
+      clientClosed = true;
+    });
+  };
+  const enqueue = (text: string) => {
     if (text === "") return;
     const bytes = encoder.encode(text);
     outputBytes += bytes.byteLength;
-    controller.enqueue(bytes);
+    write(bytes);
   };
   let trailerSent = false;
   /** The closing comment, once, never on a failed stream; its bytes are not output (they do not meter). */
-  const sendTrailer = (controller: ReadableStreamDefaultController<Uint8Array>, bytesAfter = 0) => {
+  const sendTrailer = (bytesAfter = 0) => {
     if (trailerSent || !limits.trailer || translation.failed) return;
     trailerSent = true;
     // Metered as settle will meter it: with the [DONE] that follows counted (matters only for an estimate).
-    controller.enqueue(encoder.encode(limits.trailer(translator.usage(), outputBytes + bytesAfter)));
+    write(encoder.encode(limits.trailer(translator.usage(), outputBytes + bytesAfter)));
   };
   /** Frames out; the trailer goes just before a `data: [DONE]` (clients may stop reading there), else after the last frames. */
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, frames: string[], last = false) => {
+  const send = (frames: string[], last = false) => {
     const done = limits.trailer ? frames.indexOf(DONE_FRAME) : -1;
     if (done >= 0) {
       const rest = frames.slice(done).join("");
-      enqueue(controller, frames.slice(0, done).join(""));
-      sendTrailer(controller, encoder.encode(rest).byteLength);
-      enqueue(controller, rest);
+      enqueue(frames.slice(0, done).join(""));
+      sendTrailer(encoder.encode(rest).byteLength);
+      enqueue(rest);
     } else {
-      enqueue(controller, frames.join(""));
-      if (last) sendTrailer(controller);
+      enqueue(frames.join(""));
+      if (last) sendTrailer();
     }
-    return frames.length > 0;
+  };
+  /** The client's side ends: closed after what was written, or (it is gone) aborted. */
+  const close = async () => {
+    if (clientClosed) return;
+    await writer.close().catch(() => undefined);
   };
   // The client went away: stop the upstream too, and settle what was used so far.
   const stop = (status: number) => {
@@ -101,17 +130,23 @@ export function translateStream(
     return reader.cancel().catch(() => undefined);
   };
   function clientLeft() {
+    clientClosed = true;
     void stop(499);
   }
   if (limits.clientGone?.aborted) clientLeft();
   else limits.clientGone?.addEventListener("abort", clientLeft, { once: true });
+  // The client cancelled its side (it disconnected): the same as the request signal firing.
+  writer.closed.catch(() => {
+    if (!finished) clientLeft();
+    clientClosed = true;
+  });
 
   /*
    * The idle timeout and the keep-alives: one timer per stream, not two per chunk. It wakes when the
    * next keep-alive or the idle deadline of the pending read is due and re-arms itself from there; a
    * read that begins only moves those instants, so chunks arriving faster than KEEPALIVE_MS cost no
    * timer at all. Idle: the upstream call is aborted and the pending read cancelled, so the read
-   * ends (done or rejected) and `pull` sees `timedOut`.
+   * ends (done or rejected) and the loop sees `timedOut`.
    */
   const tick = () => {
     timer = undefined;
@@ -125,74 +160,54 @@ export function translateStream(
     }
     if (now - quietSince >= KEEPALIVE_MS) {
       quietSince = now;
-      try {
-        keepAliveTo?.enqueue(KEEPALIVE);
-      } catch {
-        // The body was cancelled meanwhile: cancel() settles.
-      }
+      write(KEEPALIVE);
     }
     timer = setTimeout(tick, Math.max(1, Math.min(quietSince + KEEPALIVE_MS, readingSince + limits.idleTimeoutMs) - now));
   };
-  /** The next upstream chunk; while it is awaited the timer above keeps the client's connection alive. */
-  const nextChunk = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    keepAliveTo = controller;
-    readingSince = quietSince = Date.now();
-    timer ??= setTimeout(tick, Math.min(KEEPALIVE_MS, limits.idleTimeoutMs));
-    try {
-      return await reader.read();
-    } finally {
-      readingSince = -1;
-    }
-  };
   /** The idle timeout fired: the terminal timeout frame, then the call ends as 504. */
-  const timeOut = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    try {
-      send(controller, translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
-      controller.close();
-    } catch {
-      // The body was cancelled meanwhile: it is settled as 504 all the same (the timeout came first).
-    }
-    return stop(504);
+  const timeOut = async () => {
+    send(translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
+    await close();
+    await stop(504);
   };
 
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const next = await nextChunk(controller);
-          if (finished) {
-            // Ended meanwhile (the client left): nothing more goes out.
-            controller.close();
-            return;
-          }
-          if (timedOut) return await timeOut(controller);
-          if (next.done) {
-            send(controller, translation.end(), true);
-            controller.close();
-            return finish(translation.failed ? 502 : 200);
-          }
-          const sent = send(controller, translation.feed(next.value));
-          if (translation.failed) {
-            controller.close();
-            abort.abort();
-            return finish(502);
-          }
-          if (sent) return;
+  const pump = async () => {
+    try {
+      for (;;) {
+        // The next upstream chunk; while it is awaited the timer above keeps the client's connection alive.
+        readingSince = quietSince = Date.now();
+        timer ??= setTimeout(tick, Math.min(KEEPALIVE_MS, limits.idleTimeoutMs));
+        const next = await reader.read();
+        readingSince = -1;
+        // Ended meanwhile (the client left): nothing more goes out.
+        if (finished) return await close();
+        if (timedOut) return await timeOut();
+        if (next.done) {
+          send(translation.end(), true);
+          // Settled now, with every byte written counted: not when (or if) the client takes the last of them.
+          finish(translation.failed ? 502 : 200);
+          return await close();
         }
-      } catch {
-        // The idle timeout aborted the read.
-        if (timedOut && !finished) return timeOut(controller);
-        // The upstream connection broke: end with an error frame, keep the usage seen so far.
-        if (!finished) {
-          send(controller, translation.fail());
-          controller.close();
+        // The client has not taken the previous write yet: wait for it before writing more.
+        await lastWrite;
+        send(translation.feed(next.value));
+        if (translation.failed) {
+          abort.abort();
+          finish(502);
+          return await close();
         }
-        finish(502);
       }
-    },
-    async cancel() {
-      await stop(499);
-    },
-  });
-  return { body, done };
+    } catch {
+      readingSince = -1;
+      // The idle timeout aborted the read.
+      if (timedOut && !finished) return timeOut();
+      // The upstream connection broke: end with an error frame, keep the usage seen so far.
+      if (finished) return;
+      send(translation.fail());
+      finish(502);
+      await close();
+    }
+  };
+  void pump();
+  return { body: readable, done };
 }

@@ -71,7 +71,7 @@ describe("OpenAI stream passthrough: what must be parsed is parsed", () => {
   });
 });
 
-describe("the pump's one timer per stream", () => {
+describe("the pump: one timer per stream, a push loop into a pipe", () => {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   /** An upstream sending `frames`, waiting `gapsMs[i]` before frame i; `never` stalls for good after them. */
@@ -116,6 +116,45 @@ describe("the pump's one timer per stream", () => {
       clientGone: client.signal,
     });
     expect((await done).status).toBe(499);
+    expect(abort.signal.aborted).toBe(true);
+  }, 10_000);
+
+  it("a client that reads nothing holds the upstream back: the pump runs at most a couple of chunks ahead", async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(encoder.encode(sse(delta(`chunk ${pulled}`))));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const abort = new AbortController();
+    const { body, done } = translateStream(endless, openAiAdapter.createStreamTranslator(ctx), abort, { idleTimeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pulled).toBeLessThanOrEqual(4);
+    // Then the client reads: the chunks come in order, none lost while it waited.
+    const reader = body.getReader();
+    let text = "";
+    for (let i = 0; i < 10; i++) text += decoder.decode((await reader.read()).value, { stream: true });
+    expect(text).toBe(Array.from({ length: 10 }, (_, i) => sse(delta(`chunk ${i + 1}`))).join(""));
+    await reader.cancel();
+    expect((await done).status).toBe(499);
+    expect(abort.signal.aborted).toBe(true);
+  }, 10_000);
+
+  it("a client that cancels mid-stream: 499 with what was metered so far, the upstream aborted", async () => {
+    const abort = new AbortController();
+    const { body, done } = translateStream(upstream([sse(delta("a")), sse(delta("b"))], [0, 0], true), openAiAdapter.createStreamTranslator(ctx), abort, {
+      idleTimeoutMs: 10_000,
+    });
+    const reader = body.getReader();
+    let text = "";
+    while (text.length < sse(delta("a")).length + sse(delta("b")).length) text += decoder.decode((await reader.read()).value, { stream: true });
+    await reader.cancel();
+    const outcome = await done;
+    expect(outcome).toMatchObject({ status: 499, outputBytes: encoder.encode(text).byteLength });
     expect(abort.signal.aborted).toBe(true);
   }, 10_000);
 
