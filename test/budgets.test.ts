@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyGuard } from "../durable-objects/key-guard";
-import { testNow } from "./support/clock";
+import { spanStart } from "./support/clock";
 import { admin, chat, createKey, type CreatedKey } from "./support/gateway";
 import { admitRequest, guardOf, setClock } from "./support/key-guard";
 
@@ -174,7 +174,7 @@ describe("budgets: enforcement", () => {
     const budget = await createBudget("roll", [{ window: "1h", requests: 1 }]);
     const a = await createKey({ budget_id: budget.id });
     const b = await createKey({ budget_id: budget.id });
-    const hour = testNow() - (testNow() % HOUR);
+    const hour = spanStart(HOUR);
     await setClock(a.id, hour + 30 * 60_000);
     await setClock(b.id, hour + 45 * 60_000);
     expect((await chat(a.key, ask("roll-1"))).status).toBe(200);

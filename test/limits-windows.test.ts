@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testNow } from "./support/clock";
+import { spanStart } from "./support/clock";
 import { admin, chat, createKey } from "./support/gateway";
 import { setClock } from "./support/key-guard";
 
@@ -115,7 +115,7 @@ describe("window limits: enforcement", () => {
         { window: "1d", tokens: 100_000 },
       ],
     });
-    const hour = testNow() - (testNow() % HOUR);
+    const hour = spanStart(HOUR);
     await setClock(key.id, hour + 10 * 60_000); // 10 minutes into an hour: 50 minutes to its end
     expect((await chat(key.key, ask("hour-req-1"))).status).toBe(200);
     expect((await chat(key.key, ask("hour-req-2"))).status).toBe(200);
@@ -133,7 +133,7 @@ describe("window limits: enforcement", () => {
 
   it("a daily window rolls over at the UTC day boundary; what was charged stays charged once", async () => {
     const key = await createKey({ limits: [{ window: "1d", requests: 1, usd: 1 }] });
-    const day = testNow() - (testNow() % (24 * HOUR));
+    const day = spanStart(24 * HOUR);
     await setClock(key.id, day + 23 * HOUR);
     expect((await chat(key.key, ask("day-roll-1"))).status).toBe(200);
     const denied = await chat(key.key, ask("day-roll-2"));

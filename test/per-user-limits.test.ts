@@ -4,7 +4,7 @@ import type { KeyGuard } from "../durable-objects/key-guard";
 import { OTHER_VALUE } from "../durable-objects/key-guard-store";
 import { MAX_TRACKED_USERS } from "../durable-objects/key-guard-users";
 import { windowKey } from "../src/policy/windows";
-import { testNow } from "./support/clock";
+import { spanStart } from "./support/clock";
 import { admin, chat, createKey } from "./support/gateway";
 import { admitRequest, guardOf, setClock, sqlRows } from "./support/key-guard";
 import { settledUsage } from "./support/usage";
@@ -129,7 +129,7 @@ describe("per-user limits: enforcement", () => {
 
   it("windows roll over with the (driven) clock, and ended windows' per-user state is dropped", { timeout: 30_000 }, async () => {
     const key = await createKey({ per_user_limits: [{ window: "1d", requests: 1 }] });
-    const day = testNow() - (testNow() % DAY);
+    const day = spanStart(DAY);
     await setClock(key.id, day + 3_600_000);
     expect((await chat(key.key, ask("per-user day 1", "dora"))).status).toBe(200);
     expect((await chat(key.key, ask("per-user day 1 again", "dora"))).status).toBe(429);

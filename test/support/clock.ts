@@ -18,6 +18,14 @@ export function testNow(): number {
   return Date.now() + Number(env.TEST_CLOCK_SHIFT_MS ?? 0);
 }
 
+/**
+ * The start of the UTC hour, day (any span that divides a day) holding `t`: from one reading of the
+ * clock (`testNow() - (testNow() % span)` reads it twice and is 1 ms early when it ticks between).
+ */
+export function spanStart(spanMs: number, t = testNow()): number {
+  return t - (t % spanMs);
+}
+
 /** The first instant of the UTC month `months` after the one that holds `t`. */
 export function monthStart(t: number, months = 0): number {
   const d = new Date(t);
