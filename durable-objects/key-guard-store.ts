@@ -1,6 +1,7 @@
 import type { Endpoint, KeyRecord } from "../src/keys/types";
 import type { RateState, Totals } from "../src/policy/admission";
 import type { AttributionKind, AttributionRollup, UsageRollup as Rollup } from "../src/usage/rollups";
+import { GatheredWrites, insertRows, MAX_BOUND_PARAMETERS, type SqlRow } from "./key-guard-gathered";
 
 /**
  * The KeyGuard's SQLite storage. Every method is synchronous: several `sql.exec` calls with no
@@ -76,6 +77,8 @@ export class KeyGuardStore {
   private readonly userLedgers = new Map<string, Totals & { requests: number }>();
   /** False until `migrate`: an object that never held a record has no tables, and reads as empty. */
   private ready = false;
+  /** While `gather` runs: the writes it defers to its end. */
+  private gathered: GatheredWrites | null = null;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -134,18 +137,58 @@ export class KeyGuardStore {
 
   /** One request charged in several periods of one table (the hour, day and week windows): one statement. */
   chargeAll(table: "ledger" | "window_ledger", periods: readonly string[], tokens: number, spendMicros: number): void {
-    const values: Array<string | number> = [];
     for (const period of periods) {
       const current = this.ledger(period);
       this.ledgers.set(period, { tokens: current.tokens + tokens, spendMicros: current.spendMicros + spendMicros, requests: current.requests + 1 });
-      values.push(period, tokens, spendMicros);
     }
-    this.sql.exec(
-      `INSERT INTO ${table} (period, tokens, spend_micros, requests) VALUES ${periods.map(() => "(?, ?, ?, 1)").join(", ")}
-       ON CONFLICT (period) DO UPDATE SET tokens = tokens + excluded.tokens,
-         spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
-      ...values,
+    if (this.gathered) for (const period of periods) this.gathered.ledgers[table].add(period);
+    else this.writeLedgers(table, periods);
+  }
+
+  /** The rows of these periods as the in-memory totals hold them (every change goes through `chargeAll`). */
+  private writeLedgers(table: "ledger" | "window_ledger", periods: Iterable<string>): void {
+    const rows: SqlRow[] = [];
+    for (const period of periods) {
+      const t = this.ledgers.get(period);
+      // Pruned meanwhile: an ended window, dropped from storage as well.
+      if (t) rows.push([period, t.tokens, t.spendMicros, t.requests]);
+    }
+    insertRows(
+      this.sql,
+      `INSERT INTO ${table} (period, tokens, spend_micros, requests)`,
+      `ON CONFLICT (period) DO UPDATE SET tokens = excluded.tokens, spend_micros = excluded.spend_micros, requests = excluded.requests`,
+      rows,
     );
+  }
+
+  /**
+   * Runs `apply` (the settles of a batch, applied synchronously) with its charges, rollups,
+   * reservation deletions and rate state written at its end, one statement per table instead of one
+   * per settle. Nothing awaits in between, so it is the same single commit; the in-memory totals
+   * that decisions read change at once as before.
+   */
+  gather<T>(apply: () => T): T {
+    if (this.gathered) return apply();
+    const gathered = (this.gathered = new GatheredWrites());
+    try {
+      return apply();
+    } finally {
+      this.gathered = null;
+      this.writeGathered(gathered);
+    }
+  }
+
+  private writeGathered(g: GatheredWrites): void {
+    this.writeLedgers("ledger", g.ledgers.ledger);
+    this.writeLedgers("window_ledger", g.ledgers.window_ledger);
+    this.writeUserLedgers(g.users);
+    this.writeRollups([...g.rollups.values()]);
+    this.writeAttribution([...g.attribution.values()]);
+    for (let i = 0; i < g.removals.length; i += MAX_BOUND_PARAMETERS) {
+      const ids = g.removals.slice(i, i + MAX_BOUND_PARAMETERS);
+      this.sql.exec(`DELETE FROM reservations WHERE request_id IN (${ids.map(() => "?").join(", ")})`, ...ids);
+    }
+    if (g.rate) this.saveRate(g.rate);
   }
 
   /** Drops the ledgers of ended hours, days and weeks (window keys sort by time; months are kept). */
@@ -240,18 +283,29 @@ export class KeyGuardStore {
 
   chargeUser(period: string, user: string, tokens: number, spendMicros: number): void {
     const current = this.userLedger(period, user);
-    this.userLedgers.set(`${period}\n${user}`, {
+    const id = `${period}\n${user}`;
+    this.userLedgers.set(id, {
       tokens: current.tokens + tokens,
       spendMicros: current.spendMicros + spendMicros,
       requests: current.requests + 1,
     });
-    this.sql.exec(
-      `INSERT INTO user_ledger (period, user, tokens, spend_micros, requests) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (period, user) DO UPDATE SET tokens = tokens + excluded.tokens, spend_micros = spend_micros + excluded.spend_micros, requests = requests + 1`,
-      period,
-      user,
-      tokens,
-      spendMicros,
+    if (this.gathered) this.gathered.users.add(id);
+    else this.writeUserLedgers([id]);
+  }
+
+  /** As writeLedgers, for per-user totals (ids `${period}\n${user}`). */
+  private writeUserLedgers(ids: Iterable<string>): void {
+    const rows: SqlRow[] = [];
+    for (const id of ids) {
+      const t = this.userLedgers.get(id);
+      const cut = id.indexOf("\n");
+      if (t) rows.push([id.slice(0, cut), id.slice(cut + 1), t.tokens, t.spendMicros, t.requests]);
+    }
+    insertRows(
+      this.sql,
+      `INSERT INTO user_ledger (period, user, tokens, spend_micros, requests)`,
+      `ON CONFLICT (period, user) DO UPDATE SET tokens = excluded.tokens, spend_micros = excluded.spend_micros, requests = excluded.requests`,
+      rows,
     );
   }
 
@@ -276,7 +330,8 @@ export class KeyGuardStore {
   }
 
   removeReservation(requestId: string): void {
-    this.sql.exec(`DELETE FROM reservations WHERE request_id = ?`, requestId);
+    if (this.gathered) this.gathered.removals.push(requestId);
+    else this.sql.exec(`DELETE FROM reservations WHERE request_id = ?`, requestId);
   }
 
   loadRate(): RateState {
@@ -285,21 +340,26 @@ export class KeyGuardStore {
   }
 
   saveRate(rate: RateState): void {
+    if (this.gathered) {
+      this.gathered.rate = rate;
+      return;
+    }
     this.sql.exec(`INSERT OR REPLACE INTO rate_state (id, rpm_tat, tpm_tat) VALUES (1, ?, ?)`, rate.rpmTat, rate.tpmTat);
   }
 
   addRollup(r: Rollup): void {
-    this.sql.exec(
-      `INSERT INTO rollups (hour, model, requests, prompt_tokens, completion_tokens, cost_micros) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (hour, model) DO UPDATE SET requests = requests + excluded.requests,
+    if (this.gathered) this.gathered.addRollup(r);
+    else this.writeRollups([r]);
+  }
+
+  private writeRollups(rollups: readonly Rollup[]): void {
+    insertRows(
+      this.sql,
+      `INSERT INTO rollups (hour, model, requests, prompt_tokens, completion_tokens, cost_micros)`,
+      `ON CONFLICT (hour, model) DO UPDATE SET requests = requests + excluded.requests,
          prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
          cost_micros = cost_micros + excluded.cost_micros`,
-      r.hour,
-      r.model,
-      r.requests,
-      r.promptTokens,
-      r.completionTokens,
-      r.costMicros,
+      rollups.map((r) => [r.hour, r.model, r.requests, r.promptTokens, r.completionTokens, r.costMicros]),
     );
   }
 
@@ -308,16 +368,20 @@ export class KeyGuardStore {
    * none) and once under each tag ('' for none), so each grouping sums to the key's total.
    */
   addAttribution(hour: number, user: string | null, tags: readonly string[], usage: Omit<AttributionRollup, "hour" | "kind" | "value">): void {
-    const values: Array<[AttributionKind, string]> = [["user", this.boundedValue(hour, "user", user ?? "")]];
-    for (const tag of tags.length > 0 ? tags : [""]) values.push(["tag", this.boundedValue(hour, "tag", tag)]);
-    // One statement for all of them (a statement costs more than a row here).
-    this.sql.exec(
-      `INSERT INTO attribution_rollups (hour, kind, value, requests, prompt_tokens, completion_tokens, cost_micros)
-       VALUES ${values.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}
-       ON CONFLICT (hour, kind, value) DO UPDATE SET requests = requests + excluded.requests,
+    const rows: AttributionRollup[] = [{ hour, kind: "user", value: this.boundedValue(hour, "user", user ?? ""), ...usage }];
+    for (const tag of tags.length > 0 ? tags : [""]) rows.push({ hour, kind: "tag", value: this.boundedValue(hour, "tag", tag), ...usage });
+    if (this.gathered) for (const row of rows) this.gathered.addAttribution(row);
+    else this.writeAttribution(rows);
+  }
+
+  private writeAttribution(rows: readonly AttributionRollup[]): void {
+    insertRows(
+      this.sql,
+      `INSERT INTO attribution_rollups (hour, kind, value, requests, prompt_tokens, completion_tokens, cost_micros)`,
+      `ON CONFLICT (hour, kind, value) DO UPDATE SET requests = requests + excluded.requests,
          prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
          cost_micros = cost_micros + excluded.cost_micros`,
-      ...values.flatMap(([kind, value]) => [hour, kind, value, usage.requests, usage.promptTokens, usage.completionTokens, usage.costMicros]),
+      rows.map((r) => [r.hour, r.kind, r.value, r.requests, r.promptTokens, r.completionTokens, r.costMicros]),
     );
   }
 

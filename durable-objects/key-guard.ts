@@ -310,12 +310,13 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
 
   /**
    * A batch of settles (src/proxy/settle-batch.ts) in one turn: every charge, audit append and
-   * rollup is written synchronously, so the batch is one commit and one seal; the budget charges
-   * go out as one call per budget after it.
+   * rollup is written synchronously (the charges and rollups one statement per table for the whole
+   * batch: KeyGuardStore.gather), so the batch is one commit and one seal; the budget charges go
+   * out as one call per budget after it.
    */
   async settleMany(requests: SettleRequest[]): Promise<Array<{ settled: boolean }>> {
     const budgets = new Map<string, BudgetSettleRequest[]>();
-    const results = requests.map((req) => ({ settled: this.settleOne(req, budgets) }));
+    const results = this.store.gather(() => requests.map((req) => ({ settled: this.settleOne(req, budgets) })));
     // Off any request's path: sealed now, in this turn's commit, rather than in a turn of its own.
     void this.auditLog.seal();
     await Promise.all([...budgets].map(([budgetId, charges]) => this.settleInBudget(budgetId, charges)));
@@ -340,7 +341,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private applyDeferredSettles(): boolean {
     if (this.deferredSettles.length === 0) return false;
     const budgets = new Map<string, BudgetSettleRequest[]>();
-    for (const req of this.deferredSettles.splice(0)) this.settleOne(req, budgets);
+    const requests = this.deferredSettles.splice(0);
+    this.store.gather(() => requests.forEach((req) => this.settleOne(req, budgets)));
     for (const [budgetId, charges] of budgets) this.ctx.waitUntil(this.settleInBudget(budgetId, charges));
     return true;
   }

@@ -226,6 +226,46 @@ describe("KeyGuard: settles carried by an admit (batched settles)", () => {
     expect(await settledTokens(key.id)).toMatchObject({ tokens: 45, requests: 2 });
   });
 
+  it("a batch's charges, rollups and reservation deletions are written once per table, and all of it survives a restart", async () => {
+    const key = await createKey({ limits: [{ window: "1d", requests: 1000 }], per_user_limits: [{ window: "1h", requests: 1000 }] });
+    const stub = guardOf(key.id);
+    // More reservations than one statement may bind parameters for (100): the deletions take two.
+    const n = 120;
+    const users = ["ana", "bo", "cy"];
+    const admits = await Promise.all(
+      Array.from({ length: n }, async (_, i) => stub.admit(await admitRequest(key, `g-${i}`, { user: users[i % 3]!, tags: ["all", `t${i % 2}`] }))),
+    );
+    expect(admits.every((a) => a.ok)).toBe(true);
+    const settles = Array.from({ length: n }, (_, i) => ({
+      requestId: `g-${i}`,
+      status: 200,
+      promptTokens: 10,
+      completionTokens: i % 7,
+      costMicros: 3,
+      latencyMs: 1,
+    }));
+    expect((await stub.settleMany(settles)).every((r) => r.settled)).toBe(true);
+    const tokens = settles.reduce((sum, s) => sum + s.promptTokens + s.completionTokens, 0);
+    await abortAllDurableObjects();
+    // Read from storage by a fresh instance: nothing was only in memory.
+    const sum = (rows: Array<{ requests: number }>) => rows.reduce((t, r) => t + r.requests, 0);
+    expect(await sqlRows(key.id, "select tokens, spend_micros, requests from ledger")).toEqual([{ tokens, spend_micros: 3 * n, requests: n }]);
+    const windows = await sqlRows<Ledger & { period: string }>(key.id, "select period, tokens, spend_micros, requests from window_ledger");
+    expect(windows).toHaveLength(3); // this hour, day and ISO week
+    for (const w of windows) expect(w).toMatchObject({ tokens, spend_micros: 3 * n, requests: n });
+    const perUser = await sqlRows<{ user: string; requests: number }>(key.id, "select user, requests from user_ledger order by user");
+    expect(perUser).toEqual(users.map((user) => ({ user, requests: n / 3 })));
+    expect(await sqlRows(key.id, "select count(*) as n from reservations")).toEqual([{ n: 0 }]);
+    const rollups = await sqlRows<{ requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>(key.id, "select * from rollups");
+    expect(sum(rollups)).toBe(n);
+    expect(rollups.reduce((t, r) => t + r.prompt_tokens + r.completion_tokens, 0)).toBe(tokens);
+    const attribution = await sqlRows<{ kind: string; value: string; requests: number }>(key.id, "select kind, value, requests from attribution_rollups");
+    const of = (kind: string, value: string) => sum(attribution.filter((r) => r.kind === kind && r.value === value));
+    expect(users.map((u) => of("user", u))).toEqual([n / 3, n / 3, n / 3]);
+    expect([of("tag", "all"), of("tag", "t0"), of("tag", "t1")]).toEqual([n, n / 2, n / 2]);
+    expect((await guardOf(key.id).usage()).reserved_tokens).toBe(0);
+  });
+
   it("deferred ones are applied by any later decision that needs them, and by a usage read", async () => {
     // 250 tokens, 100 per reservation: d-2 carries d-1's settle (30 used) but fits without it, so the
     // settle waits; d-3 (as if from another isolate, carrying nothing) fits only once it is applied.
