@@ -118,7 +118,7 @@ export function translateStream(
       if (last) sendTrailer();
     }
   };
-  /** The client's side ends: closed after what was written, or (it is gone) aborted. */
+  /** The client's side ends after what was written (resolves once the client has taken it; at once when it is gone). */
   const close = async () => {
     if (clientClosed) return;
     await writer.close().catch(() => undefined);
@@ -164,11 +164,11 @@ export function translateStream(
     }
     timer = setTimeout(tick, Math.max(1, Math.min(quietSince + KEEPALIVE_MS, readingSince + limits.idleTimeoutMs) - now));
   };
-  /** The idle timeout fired: the terminal timeout frame, then the call ends as 504. */
+  /** The idle timeout fired: the terminal timeout frame, then the call ends as 504 (settled whether or not the client reads it). */
   const timeOut = async () => {
     send(translation.fail(translator.errorFrame?.("upstream_timeout") ?? STREAM_TIMEOUT_ERROR_FRAME));
-    await close();
     await stop(504);
+    await close();
   };
 
   const pump = async () => {

@@ -158,6 +158,17 @@ describe("the pump: one timer per stream, a push loop into a pipe", () => {
     expect(abort.signal.aborted).toBe(true);
   }, 10_000);
 
+  it("the idle timeout settles as 504 even for a client that has stopped reading", async () => {
+    const abort = new AbortController();
+    const { body, done } = translateStream(upstream([sse(delta("a"))], [0], true), openAiAdapter.createStreamTranslator(ctx), abort, {
+      idleTimeoutMs: 300,
+    });
+    const outcome = await Promise.race([done, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+    expect(outcome).toMatchObject({ status: 504 });
+    expect(abort.signal.aborted).toBe(true);
+    await body.cancel();
+  }, 10_000);
+
   it("an upstream silent past the idle timeout: the timeout frame, the upstream aborted, 504", async () => {
     const abort = new AbortController();
     const started = Date.now();
