@@ -87,7 +87,10 @@ export function translateStream(
   };
   const write = (bytes: Uint8Array) => {
     if (clientClosed) return;
+    // A write fails only once the client's side is gone: the same as the client leaving (the pipe
+    // may report a cancelled reader only to the next write, not through `writer.closed`).
     lastWrite = writer.write(bytes).catch(() => {
+      if (!finished) clientLeft();
       clientClosed = true;
     });
   };
