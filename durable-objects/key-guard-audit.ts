@@ -212,6 +212,7 @@ export class AuditLog {
   private nextSeq = 1;
   private run: Promise<void> | null = null;
   private queued = false;
+  private queuedTimer: ReturnType<typeof setTimeout> | undefined;
   private keys: ChainKeys | null = null;
   private configProblem: string | null = null;
   /** Open denial windows by denial code, mirroring audit_denials. */
@@ -291,10 +292,23 @@ export class AuditLog {
   private scheduleSeal(): void {
     if (this.queued) return;
     this.queued = true;
-    setTimeout(() => {
+    this.queuedTimer = setTimeout(() => {
       this.queued = false;
       void this.seal();
     }, SEAL_DELAY_MS);
+  }
+
+  /**
+   * `seal` for a caller that appended in this turn: with no run going, the one started now covers
+   * every row, so the run `append` scheduled would find nothing: it is cancelled (one wake-up less
+   * per batch of settles). A run already going may have passed its last check: the scheduled one stays.
+   */
+  sealNow(): Promise<void> {
+    if (this.run === null && this.queued) {
+      clearTimeout(this.queuedTimer);
+      this.queued = false;
+    }
+    return this.seal();
   }
 
   /** Seals every unsealed row. One run at a time: a caller during a run shares it. Never rejects. */

@@ -1,4 +1,4 @@
-import type { Endpoint, KeyRecord } from "../src/keys/types";
+import type { Endpoint, KeyRecord, SettleRequest } from "../src/keys/types";
 import type { RateState, Totals } from "../src/policy/admission";
 import type { AttributionKind, AttributionRollup, UsageRollup as Rollup } from "../src/usage/rollups";
 import { GatheredWrites, insertRows, MAX_BOUND_PARAMETERS, type SqlRow } from "./key-guard-gathered";
@@ -102,6 +102,8 @@ export class KeyGuardStore {
     if (!reservationsSql.includes("user_bucket")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN user_bucket TEXT`);
     // The injected output bound (issue 18); older rows had none.
     if (!reservationsSql.includes("injected_max_tokens")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN injected_max_tokens INTEGER`);
+    // A carried settle the object holds before applying it (issue 17); null: none arrived yet.
+    if (!reservationsSql.includes("held_settle")) this.sql.exec(`ALTER TABLE reservations ADD COLUMN held_settle TEXT`);
     this.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)`, String(SCHEMA_VERSION));
   }
 
@@ -327,6 +329,23 @@ export class KeyGuardStore {
       const key = prefix === "h:" || prefix === "d:" || prefix === "w:" ? current[prefix] : current.month;
       if (period < key) this.userLedgers.delete(id);
     }
+  }
+
+  /**
+   * Keeps a carried settle on its reservation's row while the object holds it unapplied (in the
+   * admit's commit), so an object that restarts meanwhile applies it (`heldSettles`) instead of
+   * charging the reservation's worst case when it expires. Applying it deletes the row.
+   */
+  holdSettle(settle: SettleRequest): void {
+    this.sql.exec(`UPDATE reservations SET held_settle = ? WHERE request_id = ?`, JSON.stringify(settle), settle.requestId);
+  }
+
+  /** The settles a previous instance held and had not applied yet. */
+  heldSettles(): SettleRequest[] {
+    return this.sql
+      .exec<{ held_settle: string }>(`SELECT held_settle FROM reservations WHERE held_settle IS NOT NULL`)
+      .toArray()
+      .map((r) => JSON.parse(r.held_settle) as SettleRequest);
   }
 
   removeReservation(requestId: string): void {

@@ -22,8 +22,19 @@ import { claimControlPlaneSeq, expiryEntry, fetchPolicyHistory, historyEntries, 
 
 /** A reservation that never settles (the isolate died) is charged and audited after this long. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
-/** Carried settles an admit did not need wait this long: past the admit, while its request is upstream. */
-const SETTLE_DEFER_MS = 5;
+/**
+ * Carried settles an admit did not need wait at most this long, off every request's path, so the
+ * settles of one busy key are applied (and their audit entries sealed) a batch per turn and commit
+ * rather than one turn each. Waiting costs no accuracy: a decision that would refuse, a read of usage
+ * or of the audit log and the alarm apply them first, and each is kept on its reservation's row until
+ * applied (KeyGuardStore.holdSettle), so a restart loses none. What lags by up to this long: audit
+ * timestamps (an entry is stamped when it is applied), the tokens-remaining header and alerts.
+ */
+const SETTLE_DEFER_MS = 100;
+/** This many waiting are applied SETTLE_DEFER_SOON_MS later instead: bounds the object's turn that applies them. */
+const SETTLE_DEFER_BATCH = 32;
+/** Past the admit that carried them (whose response waits for its commit), in a turn of their own. */
+const SETTLE_DEFER_SOON_MS = 5;
 /**
  * How often a warm KeyGuard compares its record with D1, in the background after a request: an admin
  * change whose push was lost (or any other divergence) heals within this long of the key's next use.
@@ -59,6 +70,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   private alarmAt: number | null = null;
   private deferredSettles: SettleRequest[] = [];
   private deferTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether deferTimer is the SETTLE_DEFER_SOON_MS one. */
+  private deferSoon = false;
   /** The audit log; public so tests can hold its sealer (`auditLog.paused`). */
   readonly auditLog: AuditLog;
   private readonly checkpoints: AuditCheckpoints;
@@ -91,6 +104,9 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
     this.record = this.store.loadRecord();
     this.rate = this.store.loadRate();
     for (const r of this.store.reservations()) this.reservations.set(r.requestId, r);
+    // Settles a previous instance held but had not applied: applied as if carried just now.
+    const held = this.store.heldSettles();
+    if (held.length > 0) this.deferSettles(held, false);
     // Rows a previous instance appended but did not seal are sealed now (after this block).
     this.auditLog.load();
     // Denial windows a previous instance left open are flushed by the alarm when their minute is over.
@@ -148,6 +164,8 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   }
 
   private appendAdmin(fields: AdminFields): void {
+    // Requests that ended before this change are logged before it.
+    this.applyDeferredSettles();
     this.auditLog.appendAdmin(fields);
     const due = this.checkpoints.noteGrowth(this.now());
     if (due !== null) this.scheduleAlarm(due);
@@ -162,11 +180,15 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const record = this.heldRecord() ?? (await this.ensureRecord(req.keyId));
     // From here on: no await until the decision is written.
-    // Settles of earlier requests carried by this admit (src/proxy/settle-batch.ts) wait a few
-    // milliseconds, off this request's path, unless a decision needs them first (deferSettles).
-    if (req.settles?.length) this.deferSettles(req.settles);
-    // A budget's reservations are released by their settles: a member key applies them at once.
-    if (!record || record.budgetId) this.applyDeferredSettles();
+    // Settles of earlier requests carried by this admit (src/proxy/settle-batch.ts) wait, off this
+    // request's path, unless a decision needs them first (deferSettles). A budget's reservations are
+    // released by their settles: a member key applies them at once.
+    if (record && !record.budgetId) {
+      if (req.settles?.length) this.deferSettles(req.settles, true);
+    } else {
+      if (req.settles?.length) this.deferredSettles.push(...req.settles);
+      this.applyDeferredSettles();
+    }
     return this.decideAndReserve(record, req);
   }
 
@@ -316,25 +338,43 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
    */
   async settleMany(requests: SettleRequest[]): Promise<Array<{ settled: boolean }>> {
     const budgets = new Map<string, BudgetSettleRequest[]>();
-    const results = this.store.gather(() => requests.map((req) => ({ settled: this.settleOne(req, budgets) })));
+    const results = this.store.gather(() => {
+      // The settles held from earlier admits first: the log keeps the order the settles arrived in.
+      this.applyDeferredSettles();
+      return requests.map((req) => ({ settled: this.settleOne(req, budgets) }));
+    });
     // Off any request's path: sealed now, in this turn's commit, rather than in a turn of its own.
-    void this.auditLog.seal();
+    void this.auditLog.sealNow();
     await Promise.all([...budgets].map(([budgetId, charges]) => this.settleInBudget(budgetId, charges)));
     return results;
   }
 
   /**
-   * Carried settles are applied SETTLE_DEFER_MS later in a turn of their own, sealed in that same
-   * turn (one commit), or at once by whatever needs them: a decision that would refuse, a budget
-   * member's admit, a read of usage or of the audit log, the alarm. Lost with the object in between, they are what a lost
-   * settle always was: the reservation's TTL charges its worst case.
+   * Carried settles are applied SETTLE_DEFER_MS later (sooner once SETTLE_DEFER_BATCH wait) in a turn
+   * of their own, sealed in that same turn (one commit), or at once by whatever needs them: a decision
+   * that would refuse, a budget member's admit, a read of usage or of the audit log, an admin entry,
+   * another batch of settles, the alarm. Each is kept on its reservation's row meanwhile (`hold`;
+   * false for those already there), so a restart in between applies them rather than losing them.
    */
-  private deferSettles(requests: SettleRequest[]): void {
-    this.deferredSettles.push(...requests);
-    this.deferTimer ??= setTimeout(() => {
+  private deferSettles(requests: SettleRequest[], hold: boolean): void {
+    for (const settle of requests) {
+      // An unknown or already-settled id is a no-op when applied: nothing to keep.
+      if (hold && this.reservations.has(settle.requestId)) this.store.holdSettle(settle);
+      this.deferredSettles.push(settle);
+    }
+    const soon = this.deferredSettles.length >= SETTLE_DEFER_BATCH;
+    if (this.deferTimer !== null && soon && !this.deferSoon) {
+      clearTimeout(this.deferTimer);
       this.deferTimer = null;
-      if (this.applyDeferredSettles()) void this.auditLog.seal();
-    }, SETTLE_DEFER_MS);
+    }
+    this.deferSoon = soon;
+    this.deferTimer ??= setTimeout(
+      () => {
+        this.deferTimer = null;
+        if (this.applyDeferredSettles()) void this.auditLog.sealNow();
+      },
+      soon ? SETTLE_DEFER_SOON_MS : SETTLE_DEFER_MS,
+    );
   }
 
   /** Applies every deferred settle now, in this turn (their budget charges go out without holding it); false when there was none. */

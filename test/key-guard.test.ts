@@ -272,13 +272,47 @@ describe("KeyGuard: settles carried by an admit (batched settles)", () => {
     const key = await createKey({ monthly_token_quota: 250 });
     const [d1, d2, d3] = await Promise.all(["e-1", "e-2", "e-3"].map((id) => admitRequest(key, id)));
     expect((await guardOf(key.id).admit(d1!)).ok).toBe(true);
-    // One callback, no I/O in between: the 5 ms timer cannot apply the settle first.
+    // One callback, no I/O in between: the timer cannot apply the settle first.
     const seen = await runInDurableObject(guardOf(key.id), async (guard: KeyGuard) => {
       const second = await guard.admit({ ...d2!, settles: [settle("e-1", 20)] });
       const third = await guard.admit(d3!);
       return { second: second.ok, third: third.ok, usage: guard.usage() };
     });
     expect(seen).toMatchObject({ second: true, third: true, usage: { tokens: 30, requests: 1, reserved_tokens: 200 } });
+  });
+
+  it("held on their reservation's row until applied: an object that restarts first applies them then, not the worst case", async () => {
+    const key = await createKey({ monthly_token_quota: 100_000 });
+    const stub = guardOf(key.id);
+    expect((await stub.admit(await admitRequest(key, "h-1"))).ok).toBe(true);
+    const carrying = await admitRequest(key, "h-2", { settles: [settle("h-1", 20)] });
+    await runInDurableObject(stub, async (guard: KeyGuard) => {
+      expect((await guard.admit(carrying)).ok).toBe(true);
+      // The object goes away before its timer applies the settle.
+      clearTimeout((guard as unknown as { deferTimer: ReturnType<typeof setTimeout> }).deferTimer);
+    });
+    expect(await sqlRows(key.id, "select request_id from reservations where held_settle is not null")).toEqual([{ request_id: "h-1" }]);
+    await abortAllDurableObjects();
+    // The fresh instance applies it: h-1 charged what it used (10 + 20), h-2 still reserved (10 + 90).
+    expect(await guardOf(key.id).usage()).toMatchObject({ tokens: 30, requests: 1, reserved_tokens: 100 });
+    expect(await sqlRows(key.id, "select request_id, held_settle from reservations")).toEqual([{ request_id: "h-2", held_settle: null }]);
+  });
+
+  it("one held when an admin entry is appended goes in the log first: the log keeps the order things happened in", async () => {
+    const expiresAt = testNow() + 60_000;
+    const key = await createKey({ expires_at: new Date(expiresAt).toISOString() });
+    const [first, second] = await Promise.all(["x-1", "x-2"].map((id) => admitRequest(key, id)));
+    const actions = await runInDurableObject(guardOf(key.id), async (guard: KeyGuard) => {
+      expect((await guard.admit(first!)).ok).toBe(true);
+      expect((await guard.admit({ ...second!, settles: [settle("x-1", 20)] })).ok).toBe(true);
+      // x-1's settle is held; the key expires and /v1/models sees it first: key.expire is appended.
+      guard.now = () => expiresAt;
+      expect(await guard.authorize(key.id, first!.secretHash)).toMatchObject({ ok: false, code: "key_expired" });
+      const page = await guard.auditPage(key.id, 0, 10);
+      if (!page.ok) throw new Error("no audit page");
+      return page.rows.map((row) => JSON.parse(row.entry) as { action?: string; request_id?: string }).map((e) => e.action ?? e.request_id);
+    });
+    expect(actions).toEqual(["key.create", "x-1", "key.expire"]);
   });
 
   it("not needed by the decision: applied shortly after it, exactly once", async () => {
