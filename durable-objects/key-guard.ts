@@ -32,7 +32,7 @@ export const RESERVATION_TTL_MS = 15 * 60_000;
  */
 const SETTLE_DEFER_MS = 100;
 /** This many waiting are applied SETTLE_DEFER_SOON_MS later instead: bounds the object's turn that applies them. */
-const SETTLE_DEFER_BATCH = 32;
+const SETTLE_DEFER_BATCH = 8;
 /** Past the admit that carried them (whose response waits for its commit), in a turn of their own. */
 const SETTLE_DEFER_SOON_MS = 5;
 /**
