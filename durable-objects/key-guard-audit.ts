@@ -299,20 +299,16 @@ export class AuditLog {
   }
 
   /**
-   * `seal` for a caller that appended in this turn: with no run going, the one started now covers
-   * every row, so the run `append` scheduled would find nothing: it is cancelled (one wake-up less
-   * per batch of settles). A run already going may have passed its last check: the scheduled one stays.
+   * Seals every unsealed row. One run at a time: a caller during a run shares it. Never rejects.
+   * A run started here covers every row appended so far, so the one `append` scheduled would find
+   * nothing: it is cancelled (one wake-up less per batch of settles). A run already going may have
+   * passed its last check, so then the scheduled one stays.
    */
-  sealNow(): Promise<void> {
+  seal(): Promise<void> {
     if (this.run === null && this.queued) {
       clearTimeout(this.queuedTimer);
       this.queued = false;
     }
-    return this.seal();
-  }
-
-  /** Seals every unsealed row. One run at a time: a caller during a run shares it. Never rejects. */
-  seal(): Promise<void> {
     this.run ??= this.sealPending()
       .catch((error: unknown) => logError("audit sealer stopped", { key_id: this.keyId(), error: describeError(error) }))
       .finally(() => {

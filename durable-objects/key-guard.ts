@@ -344,7 +344,7 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       return requests.map((req) => ({ settled: this.settleOne(req, budgets) }));
     });
     // Off any request's path: sealed now, in this turn's commit, rather than in a turn of its own.
-    void this.auditLog.sealNow();
+    void this.auditLog.seal();
     await Promise.all([...budgets].map(([budgetId, charges]) => this.settleInBudget(budgetId, charges)));
     return results;
   }
@@ -363,15 +363,17 @@ export class KeyGuard extends DurableObject<Cloudflare.Env> {
       this.deferredSettles.push(settle);
     }
     const soon = this.deferredSettles.length >= SETTLE_DEFER_BATCH;
-    if (this.deferTimer !== null && soon && !this.deferSoon) {
+    // A long wait is cut short once the batch is full; a short one is never pushed back.
+    if (soon && this.deferTimer !== null && !this.deferSoon) {
       clearTimeout(this.deferTimer);
       this.deferTimer = null;
     }
+    if (this.deferTimer !== null) return;
     this.deferSoon = soon;
-    this.deferTimer ??= setTimeout(
+    this.deferTimer = setTimeout(
       () => {
         this.deferTimer = null;
-        if (this.applyDeferredSettles()) void this.auditLog.sealNow();
+        if (this.applyDeferredSettles()) void this.auditLog.seal();
       },
       soon ? SETTLE_DEFER_SOON_MS : SETTLE_DEFER_MS,
     );
