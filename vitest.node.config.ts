@@ -24,6 +24,7 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          globalSetup: ["./test/e2e/support/migrated-d1.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -1,15 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
 import { freePort } from "./ports";
 
 /**
  * A real local gateway for end-to-end tests: `wrangler dev` (workerd, local D1 and Durable Objects)
  * on a free port, its own persistence directory, fresh secrets passed with --var (an empty
- * --env-file keeps a developer's .dev.vars out), migrations applied first.
+ * --env-file keeps a developer's .dev.vars out), migrations applied first: copied from the run's
+ * migrated template (support/migrated-d1.ts), else applied here.
  */
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -36,6 +38,11 @@ export function buildDashboard(): void {
   runOrThrow([VITE, "build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], "vite build");
 }
 
+/** The production migrations folder applied to a local persistence directory, by wrangler itself. */
+export function applyMigrations(dir: string): void {
+  runOrThrow([WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], "wrangler d1 migrations apply");
+}
+
 async function waitForHealth(url: string, child: ChildProcess, logs: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -53,6 +60,9 @@ async function waitForHealth(url: string, child: ChildProcess, logs: () => strin
 
 export async function startGateway(extraVars: Record<string, string> = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), "keyforge-e2e-"));
+  const template = inject("migratedD1");
+  if (template !== undefined && existsSync(template)) cpSync(template, dir, { recursive: true });
+  else applyMigrations(dir);
   const envFile = join(dir, "empty.env");
   writeFileSync(envFile, "");
   const [port, inspectorPort] = [await freePort(), await freePort()];
@@ -67,8 +77,6 @@ export async function startGateway(extraVars: Record<string, string> = {}): Prom
     ROLLUP_FLUSH_MS: "1000",
     ...extraVars,
   };
-  runOrThrow([WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], "wrangler d1 migrations apply");
-
   const args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", dir, "--env-file", envFile, "--show-interactive-dev-session=false", "--live-reload=false");
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
