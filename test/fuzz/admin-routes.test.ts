@@ -1,7 +1,19 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE } from "../support/gateway";
-import { assertFuzz, countCase, direct, expectAdminError, expectNoSecret, REQUEST_ID, reportCounts, runs, serverSecrets, settleAll } from "../support/fuzz";
+import {
+  assertFuzz,
+  countCase,
+  direct,
+  expectAdminError,
+  expectNoSecret,
+  reportCounts,
+  REQUEST_ID,
+  runs,
+  scaledTimeout,
+  serverSecrets,
+  settleAll,
+} from "../support/fuzz";
 import { adminRoutes, fillPath, label, publicRoutes, type RouteInfo } from "../support/routes";
 import { TEST_SECRETS } from "../support/test-secrets";
 import { contentType, hostileJson, hostileString, setAt } from "./arbitraries";
@@ -172,22 +184,26 @@ describe("fuzz: every admin and public route", () => {
     if (res.status === 201 && route.path === "/admin/v1/provider-keys" && ownKey.length > 0) storedKeys.push(ownKey[0]!);
   }
 
-  it(`${RUNS * BATCH} generated requests: never 5xx, documented error shape, no secret echoed, auth always enforced`, { timeout: 300_000 }, async () => {
-    expect(routes.length).toBeGreaterThan(15);
-    await assertFuzz(
-      fc.asyncProperty(fc.array(caseArb(), { minLength: BATCH, maxLength: BATCH }), async (cases) => {
-        await settleAll(cases.map(send));
-      }),
-      RUNS,
-    );
-    // Every route was reached, and reached past validation at least once.
-    for (const route of routes) {
-      const seen = statuses.get(`${route.method} ${route.path}`);
-      expect(seen, `${label(route)} was never called`).toBeDefined();
-      expect(
-        [...seen!].some((s) => s !== 401),
-        `${label(route)} never got past auth`,
-      ).toBe(true);
-    }
-  });
+  it(
+    `${RUNS * BATCH} generated requests: never 5xx, documented error shape, no secret echoed, auth always enforced`,
+    { timeout: scaledTimeout(300_000) },
+    async () => {
+      expect(routes.length).toBeGreaterThan(15);
+      await assertFuzz(
+        fc.asyncProperty(fc.array(caseArb(), { minLength: BATCH, maxLength: BATCH }), async (cases) => {
+          await settleAll(cases.map(send));
+        }),
+        RUNS,
+      );
+      // Every route was reached, and reached past validation at least once.
+      for (const route of routes) {
+        const seen = statuses.get(`${route.method} ${route.path}`);
+        expect(seen, `${label(route)} was never called`).toBeDefined();
+        expect(
+          [...seen!].some((s) => s !== 401),
+          `${label(route)} never got past auth`,
+        ).toBe(true);
+      }
+    },
+  );
 });

@@ -12,6 +12,7 @@ import {
   expectNoSecret,
   reportCounts,
   runs,
+  scaledTimeout,
   serverSecrets,
   settleAll,
 } from "../support/fuzz";
@@ -77,7 +78,7 @@ describe("fuzz: the Authorization header on /v1", () => {
     expect(res.status).toBe(401);
   }
 
-  it(`${RUNS * BATCH} generated credentials: exactly the live key gets in, each refusal has its code`, { timeout: 120_000 }, async () => {
+  it(`${RUNS * BATCH} generated credentials: exactly the live key gets in, each refusal has its code`, { timeout: scaledTimeout(120_000) }, async () => {
     const oneCase = fc.record({
       route: fc.integer({ min: 0, max: routes.length - 1 }),
       header: fc.oneof({ weight: 5, arbitrary: authorization(live.key, [TEST_SECRETS.ADMIN_TOKEN]) }, { weight: 1, arbitrary: authorization(revoked.key) }),

@@ -4,17 +4,18 @@ import { BASE, createKey, type CreatedKey } from "../support/gateway";
 import { REQUEST_ROWS } from "../support/audit";
 import { sqlRows } from "../support/key-guard";
 import {
-  type AgentError,
   assertFuzz,
-  settleAll,
   countCase,
   direct,
   expectAgentError,
   expectNoSecret,
-  REQUEST_ID,
   reportCounts,
+  REQUEST_ID,
   runs,
+  scaledTimeout,
   serverSecrets,
+  settleAll,
+  type AgentError,
 } from "../support/fuzz";
 import { authorization } from "./arbitraries";
 import { bodyText, chatBody, chatContentType, type ChatBody } from "./chat-request";
@@ -110,7 +111,7 @@ describe("fuzz: POST /v1/chat/completions", () => {
     );
   }
 
-  it(`${RUNS * BATCH} generated requests: never 5xx, documented error shape, no echo of a secret`, { timeout: 300_000 }, async () => {
+  it(`${RUNS * BATCH} generated requests: never 5xx, documented error shape, no echo of a secret`, { timeout: scaledTimeout(300_000) }, async () => {
     await fuzz();
     // The generators must reach every layer, or the properties above prove little.
     const codes = new Set(outcomes.map((o) => o.error?.code ?? "ok"));
@@ -122,24 +123,30 @@ describe("fuzz: POST /v1/chat/completions", () => {
     );
   });
 
-  it("a request rejected before admission is neither charged nor audited; every admitted one is audited once", { timeout: 300_000 }, async () => {
-    await fuzz();
-    expect(outcomes.length).toBe(RUNS * BATCH);
-    // Request entries: the key's log also opens with its policy history (key.create), copied at first use.
-    const audited = (await sqlRows<{ entry: string }>(key.id, REQUEST_ROWS)).map((r) => JSON.parse(r.entry) as { request_id: string; status: number | string });
-    const byId = new Map<string, number>();
-    for (const e of audited) byId.set(e.request_id, (byId.get(e.request_id) ?? 0) + 1);
-    const admitted = outcomes.filter((o) => o.error === null || !rejectedBeforeAdmission(o.error));
-    const rejected = outcomes.filter((o) => o.error !== null && rejectedBeforeAdmission(o.error));
-    expect(rejected.length).toBeGreaterThan(outcomes.length / 3);
-    for (const o of rejected) expect(byId.has(o.requestId), `rejected ${o.requestId} (${o.error!.code}) was audited`).toBe(false);
-    for (const o of admitted) expect(byId.get(o.requestId), `admitted ${o.requestId} (${o.status}) audited`).toBe(1);
-    expect(audited.length).toBe(admitted.length);
+  it(
+    "a request rejected before admission is neither charged nor audited; every admitted one is audited once",
+    { timeout: scaledTimeout(300_000) },
+    async () => {
+      await fuzz();
+      expect(outcomes.length).toBe(RUNS * BATCH);
+      // Request entries: the key's log also opens with its policy history (key.create), copied at first use.
+      const audited = (await sqlRows<{ entry: string }>(key.id, REQUEST_ROWS)).map(
+        (r) => JSON.parse(r.entry) as { request_id: string; status: number | string },
+      );
+      const byId = new Map<string, number>();
+      for (const e of audited) byId.set(e.request_id, (byId.get(e.request_id) ?? 0) + 1);
+      const admitted = outcomes.filter((o) => o.error === null || !rejectedBeforeAdmission(o.error));
+      const rejected = outcomes.filter((o) => o.error !== null && rejectedBeforeAdmission(o.error));
+      expect(rejected.length).toBeGreaterThan(outcomes.length / 3);
+      for (const o of rejected) expect(byId.has(o.requestId), `rejected ${o.requestId} (${o.error!.code}) was audited`).toBe(false);
+      for (const o of admitted) expect(byId.get(o.requestId), `admitted ${o.requestId} (${o.status}) audited`).toBe(1);
+      expect(audited.length).toBe(admitted.length);
 
-    const [ledger] = await sqlRows<{ requests: number }>(key.id, "select coalesce(sum(requests), 0) as requests from ledger");
-    expect(ledger!.requests).toBe(admitted.length);
-    const [open] = await sqlRows<{ n: number }>(key.id, "select count(*) as n from reservations");
-    expect(open!.n).toBe(0);
-    console.log(`[fuzz] admission: ${admitted.length} admitted and audited once, ${rejected.length} rejected before admission, none audited`);
-  });
+      const [ledger] = await sqlRows<{ requests: number }>(key.id, "select coalesce(sum(requests), 0) as requests from ledger");
+      expect(ledger!.requests).toBe(admitted.length);
+      const [open] = await sqlRows<{ n: number }>(key.id, "select count(*) as n from reservations");
+      expect(open!.n).toBe(0);
+      console.log(`[fuzz] admission: ${admitted.length} admitted and audited once, ${rejected.length} rejected before admission, none audited`);
+    },
+  );
 });

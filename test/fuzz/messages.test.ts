@@ -1,6 +1,17 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertFuzz, countCase, direct, expectAnthropicError, expectNoSecret, reportCounts, runs, serverSecrets, settleAll } from "../support/fuzz";
+import {
+  assertFuzz,
+  countCase,
+  direct,
+  expectAnthropicError,
+  expectNoSecret,
+  reportCounts,
+  runs,
+  scaledTimeout,
+  serverSecrets,
+  settleAll,
+} from "../support/fuzz";
 import { BASE, createKey, type CreatedKey } from "../support/gateway";
 
 /**
@@ -89,7 +100,7 @@ describe("fuzz: POST /v1/messages", () => {
     if (res.status >= 400) expectAnthropicError(res, out);
   }
 
-  it(`${RUNS * BATCH} generated requests: never 5xx, Anthropic's error shape, no secret echoed`, { timeout: 300_000 }, async () => {
+  it(`${RUNS * BATCH} generated requests: never 5xx, Anthropic's error shape, no secret echoed`, { timeout: scaledTimeout(300_000) }, async () => {
     await assertFuzz(
       fc.asyncProperty(fc.array(oneCase, { minLength: BATCH, maxLength: BATCH }), async (cases) => {
         await settleAll(cases.map((c) => send(c)));

@@ -1,6 +1,6 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
 import type { KeyGuard } from "../../durable-objects/key-guard";
 
 /**
@@ -8,6 +8,10 @@ import type { KeyGuard } from "../../durable-objects/key-guard";
  * scheduled (rollups, checkpoints, reservation expiry) must not fire after its file, and nothing may
  * keep the runtime busy once the last test is done.
  */
+// A fuzz file leaves an object per forged key id, and at a larger FUZZ_SCALE the pool makes each call
+// slower as they accumulate (test/support/fuzz.ts › scaledTimeout): ~0.4 s for 183 of them at scale 1.
+const timeoutMs = 30_000 * Math.max(1, inject("fuzzScale")) ** 2;
+
 afterAll(async () => {
   const ids = await listDurableObjectIds(env.KEY_GUARD);
   for (const id of ids) {
@@ -16,4 +20,4 @@ afterAll(async () => {
       await state.storage.deleteAlarm();
     });
   }
-});
+}, timeoutMs);
