@@ -1,17 +1,14 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, inject } from "vitest";
+import { afterAll } from "vitest";
 import type { KeyGuard } from "../../durable-objects/key-guard";
+import { scaledTimeout } from "./fuzz-scale";
 
 /**
  * Every test file ends with no alarm pending and no driven clock left behind: an alarm a test
  * scheduled (rollups, checkpoints, reservation expiry) must not fire after its file, and nothing may
  * keep the runtime busy once the last test is done.
  */
-// A fuzz file leaves an object per forged key id, and at a larger FUZZ_SCALE the pool makes each call
-// slower as they accumulate (test/support/fuzz.ts › scaledTimeout): ~0.4 s for 183 of them at scale 1.
-const timeoutMs = 30_000 * Math.max(1, inject("fuzzScale")) ** 2;
-
 afterAll(async () => {
   const ids = await listDurableObjectIds(env.KEY_GUARD);
   for (const id of ids) {
@@ -20,4 +17,6 @@ afterAll(async () => {
       await state.storage.deleteAlarm();
     });
   }
-}, timeoutMs);
+  // A fuzz file leaves an object per forged key id (183 at FUZZ_SCALE=1, ~0.4 s here), and the pool
+  // slows each call as they accumulate: the limit grows with the scale (fuzz-scale.ts).
+}, scaledTimeout(30_000));
